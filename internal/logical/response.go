@@ -1,0 +1,73 @@
+package logical
+
+import "time"
+
+// LeaseOptions are shared by Secret and Auth.
+type LeaseOptions struct {
+	TTL       time.Duration
+	MaxTTL    time.Duration
+	Renewable bool
+	IssueTime time.Time
+}
+
+// Secret describes a lease the backend wants registered.
+type Secret struct {
+	LeaseOptions
+	// InternalData is stored with the lease and handed back on renew and
+	// revoke; it is never returned to clients.
+	InternalData map[string]any
+	LeaseID      string
+}
+
+// Auth describes who a caller is, or (in a login response) a token to mint.
+type Auth struct {
+	LeaseOptions
+	ClientToken    string
+	Accessor       string
+	Policies       []string
+	TokenPolicies  []string
+	Metadata       map[string]string
+	DisplayName    string
+	EntityID       string
+	Orphan         bool
+	NumUses        int
+	Period         time.Duration
+	ExplicitMaxTTL time.Duration
+	TokenType      string
+	// InternalData is kept with the token and returned to the auth backend
+	// on renew.
+	InternalData map[string]any
+}
+
+// Response is what a backend returns.
+type Response struct {
+	Data     map[string]any
+	Secret   *Secret
+	Auth     *Auth
+	Warnings []string
+	// Redirect, Headers and raw bodies are for special cases (sys/metrics).
+	Headers map[string][]string
+	// Raw, when set, is written as the HTTP body with RawContentType and
+	// RawStatus instead of the JSON envelope.
+	Raw            []byte
+	RawContentType string
+	RawStatus      int
+}
+
+// AddWarning appends a warning.
+func (r *Response) AddWarning(w string) {
+	r.Warnings = append(r.Warnings, w)
+}
+
+// DataResponse is a shortcut for a response carrying only data.
+func DataResponse(data map[string]any) *Response {
+	return &Response{Data: data}
+}
+
+// ListResponse is the canonical list shape: {"keys": [...]}.
+func ListResponse(keys []string) *Response {
+	if keys == nil {
+		keys = []string{}
+	}
+	return &Response{Data: map[string]any{"keys": keys}}
+}
