@@ -1,0 +1,39 @@
+// Package builtin is the one registry of engine and auth-method factories
+// compiled into kinko, by type name. Core receives these maps; it never
+// imports an engine itself.
+package builtin
+
+import (
+	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/secrets/kv"
+)
+
+// LogicalBackends returns the secrets engine factories by type name.
+func LogicalBackends() map[string]logical.Factory {
+	return registry(map[string]logical.Factory{}, []entry{
+		{"kv", kv.Factory},
+	})
+}
+
+// CredentialBackends returns the auth method factories by type name (the
+// token store is part of core and not listed).
+func CredentialBackends() map[string]logical.Factory {
+	return registry(map[string]logical.Factory{}, nil)
+}
+
+type entry struct {
+	name    string
+	factory logical.Factory
+}
+
+// registry fills m, panicking on a duplicate name: that is a programming
+// error caught by the package's test.
+func registry(m map[string]logical.Factory, entries []entry) map[string]logical.Factory {
+	for _, e := range entries {
+		if _, dup := m[e.name]; dup {
+			panic("builtin: duplicate backend type " + e.name)
+		}
+		m[e.name] = e.factory
+	}
+	return m
+}

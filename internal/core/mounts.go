@@ -1,0 +1,198 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kinko-dev/kinko/internal/barrier"
+	"github.com/kinko-dev/kinko/internal/logical"
+)
+
+// Mount table kinds and their storage locations inside the barrier.
+const (
+	TableMounts = "mounts"
+	TableAuth   = "auth"
+)
+
+// MountConfig holds a mount's tunables.
+type MountConfig struct {
+	DefaultLeaseTTL time.Duration `json:"default_lease_ttl"`
+	MaxLeaseTTL     time.Duration `json:"max_lease_ttl"`
+}
+
+// MountEntry is one row of a mount table.
+type MountEntry struct {
+	Table       string            `json:"table"`
+	Path        string            `json:"path"` // relative to the table, with trailing slash
+	Type        string            `json:"type"`
+	Description string            `json:"description"`
+	UUID        string            `json:"uuid"`
+	Accessor    string            `json:"accessor"`
+	Config      MountConfig       `json:"config"`
+	Options     map[string]string `json:"options"`
+	Local       bool              `json:"local"`
+	SealWrap    bool              `json:"seal_wrap"`
+}
+
+// fullPath is the router prefix: "secret/" or "auth/userpass/".
+func (m *MountEntry) fullPath() string {
+	if m.Table == TableAuth {
+		return "auth/" + m.Path
+	}
+	return m.Path
+}
+
+func (m *MountEntry) viewPrefix() string {
+	switch {
+	case m.Type == "system":
+		return "sys/system/"
+	case m.Type == "token":
+		return "sys/token/"
+	case m.Table == TableAuth:
+		return "auth/" + m.UUID + "/"
+	}
+	return "logical/" + m.UUID + "/"
+}
+
+type mountTable struct {
+	Entries []*MountEntry `json:"entries"`
+}
+
+func tableKey(table string) string { return "core/" + table }
+
+func newUUID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}
+
+func newMountEntry(table, path, typ, desc string) (*MountEntry, error) {
+	id, err := newUUID()
+	if err != nil {
+		return nil, err
+	}
+	acc, err := newUUID()
+	if err != nil {
+		return nil, err
+	}
+	return &MountEntry{Table: table, Path: path, Type: typ, Description: desc, UUID: id,
+		Accessor: typ + "_" + acc[:8], Options: map[string]string{}}, nil
+}
+
+func (c *Core) loadTable(ctx context.Context, table string) (*mountTable, error) {
+	var t mountTable
+	ok, err := logical.GetJSON(ctx, c.barrier, tableKey(table), &t)
+	if err != nil {
+		return nil, fmt.Errorf("load %s table: %w", table, err)
+	}
+	if ok {
+		return &t, nil
+	}
+	return c.defaultTable(ctx, table)
+}
+
+// defaultTable is the table of a freshly initialised server: sys/ (and
+// cubbyhole-free) for mounts, token/ for auth.
+func (c *Core) defaultTable(ctx context.Context, table string) (*mountTable, error) {
+	var e *MountEntry
+	var err error
+	if table == TableAuth {
+		e, err = newMountEntry(TableAuth, "token/", "token", "token based credentials")
+	} else {
+		e, err = newMountEntry(TableMounts, "sys/", "system", "system endpoints used for control, policy and debugging")
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &mountTable{Entries: []*MountEntry{e}}
+	return t, c.saveTable(ctx, table, t)
+}
+
+func (c *Core) saveTable(ctx context.Context, table string, t *mountTable) error {
+	return logical.PutJSON(ctx, c.barrier, tableKey(table), t)
+}
+
+// instantiate builds the backend of one mount entry.
+func (c *Core) instantiate(ctx context.Context, st *unsealedState, m *MountEntry) (*routeEntry, error) {
+	view := barrier.NewView(c.barrier, m.viewPrefix())
+	var b logical.Backend
+	switch m.Type {
+	case "system":
+		b = newSystemBackend(c)
+	case "token":
+		b = st.tokens.Backend()
+	default:
+		factories := c.conf.LogicalBackends
+		if m.Table == TableAuth {
+			factories = c.conf.CredentialBackends
+		}
+		f, ok := factories[m.Type]
+		if !ok {
+			return nil, logical.InvalidRequest("unknown %s type %q", kindName(m.Table), m.Type)
+		}
+		var err error
+		b, err = f(ctx, &logical.BackendConfig{StorageView: view, Config: m.Options, System: sysView{c, m}})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if in, ok := b.(logical.Initializer); ok {
+		if err := in.Initialize(ctx, view); err != nil {
+			return nil, fmt.Errorf("initialize %s: %w", m.fullPath(), err)
+		}
+	}
+	e := &routeEntry{mount: m, prefix: m.fullPath(), backend: b, view: view}
+	e.unauth, e.root = specialPaths(e.prefix, b)
+	return e, nil
+}
+
+func kindName(table string) string {
+	if table == TableAuth {
+		return "auth method"
+	}
+	return "secrets engine"
+}
+
+// sysView gives a backend its mount's effective TTLs.
+type sysView struct {
+	c *Core
+	m *MountEntry
+}
+
+func (s sysView) DefaultLeaseTTL() time.Duration {
+	if s.m.Config.DefaultLeaseTTL > 0 {
+		return s.m.Config.DefaultLeaseTTL
+	}
+	return s.c.conf.DefaultLeaseTTL
+}
+
+func (s sysView) MaxLeaseTTL() time.Duration {
+	if s.m.Config.MaxLeaseTTL > 0 {
+		return s.m.Config.MaxLeaseTTL
+	}
+	return s.c.conf.MaxLeaseTTL
+}
+
+// normalizeMountPath validates a user-given mount path and adds the slash.
+func normalizeMountPath(p string) (string, error) {
+	p = strings.Trim(strings.TrimSpace(p), "/")
+	if p == "" {
+		return "", logical.InvalidRequest("mount path must not be empty")
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", logical.InvalidRequest("invalid mount path %q", p)
+		}
+	}
+	if strings.ContainsAny(p, "*+ \t\n") {
+		return "", logical.InvalidRequest("mount path %q contains invalid characters", p)
+	}
+	return p + "/", nil
+}

@@ -1,0 +1,165 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/policy"
+	"github.com/kinko-dev/kinko/internal/token"
+)
+
+// HandleRequest runs one request through the pipeline. req.Path is the full
+// API path below /v1/ ("secret/data/foo"); req.ClientToken is the caller's
+// raw token. On return req.Path is still the full path.
+func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
+	st, err := c.unsealed()
+	if err != nil {
+		return nil, err
+	}
+	fullPath := req.Path
+	e, rel := st.router.Load().match(fullPath)
+	if e == nil {
+		return nil, logical.Errorf(logical.ErrUnsupportedPath, "no handler for route %q. route entry not found.", fullPath)
+	}
+	inner := *req
+	inner.Path, inner.Storage, inner.MountPoint = rel, e.view, e.prefix
+	inner.MountConfig = logical.MountConfig{DefaultLeaseTTL: e.mount.Config.DefaultLeaseTTL, MaxLeaseTTL: e.mount.Config.MaxLeaseTTL}
+	if !e.isUnauthenticated(fullPath) {
+		te, err := c.authorize(ctx, st, e, &inner, fullPath)
+		if err != nil {
+			return nil, err
+		}
+		inner.Auth = authFromEntry(te)
+	}
+	resp, err := e.backend.HandleRequest(ctx, &inner)
+	if err != nil {
+		return resp, err
+	}
+	if resp != nil && resp.Auth != nil && resp.Auth.ClientToken == "" {
+		if err := c.mintToken(ctx, st, fullPath, resp.Auth); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// authorize authenticates the token, resolves create vs update, checks the
+// ACL (and sudo for root paths) and spends one use of a limited token.
+func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, req *logical.Request, fullPath string) (*token.Entry, error) {
+	if req.ClientToken == "" {
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: missing client token")
+	}
+	te, err := st.tokens.Lookup(ctx, req.ClientToken)
+	if err != nil {
+		return nil, err
+	}
+	if te == nil {
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: invalid token")
+	}
+	if req.Operation == logical.UpdateOperation || req.Operation == logical.CreateOperation {
+		req.Operation = logical.UpdateOperation
+		if ec, ok := e.backend.(logical.ExistenceChecker); ok {
+			found, exists, err := ec.HandleExistenceCheck(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			if found && !exists {
+				req.Operation = logical.CreateOperation
+			}
+		}
+	}
+	acl, err := st.policies.ACL(ctx, te.Policies)
+	if err != nil {
+		return nil, err
+	}
+	allowed, sudo := acl.Allow(req.Operation, fullPath, req.Data)
+	if !allowed || (e.isRoot(fullPath) && !sudo) {
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied")
+	}
+	req.Sudo = sudo
+	if te.NumUses > 0 {
+		if te, err = st.tokens.UseToken(ctx, te); err != nil {
+			return nil, err
+		}
+		if te == nil {
+			return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: token has no uses left")
+		}
+	}
+	return te, nil
+}
+
+func authFromEntry(te *token.Entry) *logical.Auth {
+	return &logical.Auth{
+		Accessor:       te.Accessor,
+		Policies:       te.Policies,
+		TokenPolicies:  te.Policies,
+		Metadata:       te.Meta,
+		DisplayName:    te.DisplayName,
+		EntityID:       te.EntityID,
+		Orphan:         te.Orphan,
+		NumUses:        te.NumUses,
+		Period:         te.Period,
+		ExplicitMaxTTL: te.ExplicitMaxTTL,
+		TokenType:      "service",
+		LeaseOptions:   logical.LeaseOptions{TTL: te.TTL, Renewable: te.Renewable, IssueTime: te.CreationTime},
+	}
+}
+
+// mintToken creates the token a login response asks for.
+func (c *Core) mintToken(ctx context.Context, st *unsealedState, path string, a *logical.Auth) error {
+	policies := append([]string(nil), a.Policies...)
+	if !contains(policies, "default") && !contains(policies, "root") {
+		policies = append(policies, "default")
+	}
+	te := &token.Entry{
+		Policies: policies, Meta: a.Metadata, DisplayName: a.DisplayName, NumUses: a.NumUses,
+		TTL: a.TTL, ExplicitMaxTTL: a.ExplicitMaxTTL, Period: a.Period, Renewable: a.Renewable,
+		Orphan: true, Path: path, EntityID: a.EntityID, InternalData: a.InternalData,
+	}
+	if err := st.tokens.Create(ctx, te); err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	a.ClientToken, a.Accessor, a.Policies, a.TokenPolicies, a.Orphan = te.ID, te.Accessor, policies, policies, true
+	a.TTL, a.TokenType = te.TTL, "service"
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ACLForToken returns the compiled ACL of a token, or ErrPermissionDenied.
+func (c *Core) ACLForToken(ctx context.Context, raw string) (*policy.ACL, error) {
+	st, err := c.unsealed()
+	if err != nil {
+		return nil, err
+	}
+	te, err := st.tokens.Lookup(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if te == nil {
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied")
+	}
+	return st.policies.ACL(ctx, te.Policies)
+}
+
+// CheckAccess verifies that the token may perform op on path (for endpoints
+// served outside the router, such as sys/metrics).
+func (c *Core) CheckAccess(ctx context.Context, raw string, op logical.Operation, path string) error {
+	acl, err := c.ACLForToken(ctx, raw)
+	if err != nil {
+		return err
+	}
+	if ok, _ := acl.Allow(op, strings.TrimPrefix(path, "/"), nil); !ok {
+		return logical.Errorf(logical.ErrPermissionDenied, "permission denied")
+	}
+	return nil
+}
