@@ -13,6 +13,9 @@ import (
 type DevOptions struct {
 	Address     string // default 127.0.0.1:8200; ":0" style for a random port
 	RootTokenID string // default: random
+	// StoragePath, when set, keeps data in a bolt file there instead of
+	// in memory (durable writes, for benchmarks and restarts).
+	StoragePath string
 }
 
 // DevInfo is what dev mode prints.
@@ -31,6 +34,9 @@ func StartDev(ctx context.Context, opts DevOptions, logger *slog.Logger) (*Serve
 		Storage:   StorageConfig{Type: "inmem"},
 		Listeners: []ListenerConfig{{Type: "tcp", Address: opts.Address, TLSDisable: true}},
 		UI:        true,
+	}
+	if opts.StoragePath != "" {
+		cfg.Storage = StorageConfig{Type: "bolt", Options: map[string]string{"path": opts.StoragePath}}
 	}
 	s, err := Start(cfg, logger)
 	if err != nil {

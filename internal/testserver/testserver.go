@@ -25,11 +25,19 @@ type Server struct {
 // Start starts a dev-mode server and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, server.DevOptions{})
+}
+
+// StartWith starts a dev-mode server with options (e.g. a bolt StoragePath).
+// The address is always a random loopback port.
+func StartWith(t testing.TB, opts server.DevOptions) *Server {
+	t.Helper()
+	opts.Address = "127.0.0.1:0"
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	s, info, err := server.StartDev(context.Background(), server.DevOptions{Address: "127.0.0.1:0"}, logger)
+	s, info, err := server.StartDev(context.Background(), opts, logger)
 	if err != nil {
 		t.Fatalf("start test server: %v", err)
 	}
