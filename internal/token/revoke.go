@@ -50,7 +50,7 @@ func (s *Store) RevokeOrphan(ctx context.Context, raw string) error {
 	}
 	k := s.hashToken(raw)
 	h := hex.EncodeToString(k[:])
-	e, err := s.markPending(ctx, h)
+	e, _, err := s.markPending(ctx, h, "")
 	if err != nil || e == nil {
 		return err
 	}
@@ -99,9 +99,16 @@ func (s *Store) revokeTree(ctx context.Context, hash, parentHint string) (int, e
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		e, err := s.markPending(ctx, top.hash)
+		e, stale, err := s.markPending(ctx, top.hash, top.parent)
 		if err != nil {
 			return removed, err
+		}
+		if stale { // the child was re-parented (orphaned): only drop the edge
+			if err := s.view.Delete(ctx, parentPrefix+top.parent+"/"+top.hash); err != nil {
+				return removed, err
+			}
+			stack = stack[:len(stack)-1]
+			continue
 		}
 		top.entry, top.marked = e, true
 		children, err := s.children(ctx, top.hash)
@@ -139,11 +146,13 @@ func (s *Store) children(ctx context.Context, hash string) ([]string, error) {
 
 // markPending makes a token stop authenticating (persisted, so it survives
 // a crash) and drops it from the cache. It returns the entry as it was, or
-// nil when there is none.
-func (s *Store) markPending(ctx context.Context, hash string) (*Entry, error) {
+// nil when there is none. When parent is set and the stored entry names
+// another parent, nothing is marked and stale is true: the index edge that
+// led here is out of date.
+func (s *Store) markPending(ctx context.Context, hash, parent string) (e *Entry, stale bool, err error) {
 	k, ok := decodeHash(hash)
 	if !ok {
-		return nil, nil
+		return nil, false, nil
 	}
 	sh := s.shard(k)
 	sh.fill.Lock()
@@ -151,17 +160,20 @@ func (s *Store) markPending(ctx context.Context, hash string) (*Entry, error) {
 	cur, err := s.load(ctx, k)
 	if err != nil || cur == nil {
 		s.cacheDelete(k)
-		return nil, err
+		return nil, false, err
+	}
+	if parent != "" && cur.Parent != parent {
+		return nil, true, nil
 	}
 	if cur.NumUses != revokePending {
 		p := cur.clone()
 		p.NumUses = revokePending
 		if err := s.put(ctx, p); err != nil {
-			return nil, fmt.Errorf("token: mark revoked: %w", err)
+			return nil, false, fmt.Errorf("token: mark revoked: %w", err)
 		}
 	}
 	s.cacheDelete(k)
-	return cur, nil
+	return cur, false, nil
 }
 
 // finish runs OnRevoke and deletes a marked token with its indexes.

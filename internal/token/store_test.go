@@ -341,7 +341,7 @@ func TestTidy(t *testing.T) {
 func TestTidyFinishesPendingRevocation(t *testing.T) {
 	e := newEnv(t)
 	a := e.create(e.root, map[string]any{"policies": "p"})
-	if _, err := e.s.markPending(ctx(), e.lookup(a.ClientToken).Hash); err != nil {
+	if _, _, err := e.s.markPending(ctx(), e.lookup(a.ClientToken).Hash, ""); err != nil {
 		t.Fatal(err)
 	}
 	if e.alive(a.ClientToken) {
@@ -457,5 +457,29 @@ func BenchmarkCreate(b *testing.B) {
 		if err := e.s.Create(ctx(), te); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRevokeSkipsStaleEdge(t *testing.T) {
+	e := newEnv(t)
+	a := e.create(e.root, map[string]any{"policies": "p"})
+	b := e.create(a.ClientToken, nil)
+	c := e.create(e.root, map[string]any{"policies": "p", "no_parent": true})
+	ha, hc := e.lookup(a.ClientToken).Hash, e.lookup(c.ClientToken).Hash
+	// A stale edge, as left by a crash in the middle of revoke-orphan.
+	if err := e.store.Put(ctx(), &storage.Entry{Key: "parent/" + ha + "/" + hc, Value: []byte{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Revoke(ctx(), a.ClientToken); err != nil {
+		t.Fatal(err)
+	}
+	if e.alive(a.ClientToken) || e.alive(b.ClientToken) {
+		t.Fatal("tree survived")
+	}
+	if !e.alive(c.ClientToken) {
+		t.Fatal("a token reached only through a stale index edge was revoked")
+	}
+	if ks := e.keys("parent/"); len(ks) != 0 {
+		t.Fatalf("edges left: %v", ks)
 	}
 }
