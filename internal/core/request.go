@@ -121,7 +121,7 @@ func (c *Core) mintToken(ctx context.Context, st *unsealedState, path string, a 
 	if err := st.tokens.Create(ctx, te); err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
-	a.ClientToken, a.Accessor, a.Policies, a.TokenPolicies, a.Orphan = te.ID, te.Accessor, policies, policies, true
+	a.ClientToken, a.Accessor, a.Policies, a.TokenPolicies, a.Orphan = te.ID, te.Accessor, te.Policies, te.Policies, true
 	a.TTL, a.TokenType = te.TTL, "service"
 	return nil
 }

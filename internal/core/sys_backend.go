@@ -1,8 +1,6 @@
 package core
 
 import (
-	"context"
-
 	"github.com/kinko-dev/kinko/internal/logical"
 )
 

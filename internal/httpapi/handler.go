@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/core"
-	"github.com/kinko-dev/kinko/internal/logical"
 )
 
 // Options configure a Handler.
