@@ -115,6 +115,7 @@ func formatTime(ns int64) string {
 }
 
 // optional reads a field that may be absent, converted to T by the schema.
+// A null value counts as absent.
 func optional[T any](d *logical.FieldData, name string) (T, bool, error) {
 	var zero T
 	v, ok, err := d.GetOk(name)
@@ -126,4 +127,15 @@ func optional[T any](d *logical.FieldData, name string) (T, bool, error) {
 		return zero, false, fmt.Errorf("kv: field %q converted to %T", name, v)
 	}
 	return t, true, nil
+}
+
+// setting reads a setting of a metadata or config write. As in Vault, a
+// setting sent as null is sent with its zero value (the official client's
+// PutMetadata sends every setting, null custom_metadata meaning none).
+func setting[T any](d *logical.FieldData, name string) (T, bool, error) {
+	if raw, sent := d.Raw[name]; sent && raw == nil {
+		var zero T
+		return zero, true, nil
+	}
+	return optional[T](d, name)
 }

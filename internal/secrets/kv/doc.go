@@ -36,10 +36,12 @@
 //
 // # Concurrency
 //
-// The backend keeps no state but caches-free configuration and a fixed
-// array of striped mutexes. Every operation that reads, modifies and
-// writes a secret's record holds the stripe of that secret's path, so two
-// concurrent writes to the same secret never lose a version. Reads of the
+// The backend keeps no state but a fixed array of striped mutexes (the
+// engine configuration is read from storage on every write, never cached,
+// so every node of a cluster sees a change at once). Every operation that
+// reads, modifies and writes a secret's record holds the stripe of that
+// secret's path, so two concurrent writes to the same secret never lose a
+// version; config writes hold the stripe of a name no secret can have. Reads of the
 // current version take no lock: the record is read with one Get. Reads of an
 // older version retry once if a concurrent prune or destroy removed its data.
 //

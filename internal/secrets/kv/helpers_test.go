@@ -62,7 +62,11 @@ func newEnvOn(t testing.TB, config map[string]string, s logical.Storage) *env {
 	return e
 }
 
-func newV2(t testing.TB) *env { return newEnv(t, map[string]string{"version": "2"}) }
+// v2Storage makes the storage of newV2; TestSequentialStorage swaps it to
+// run tests without transactions.
+var v2Storage = func() logical.Storage { return inmem.New() }
+
+func newV2(t testing.TB) *env { return newEnvOn(t, map[string]string{"version": "2"}, v2Storage()) }
 
 // do sends one request and returns what the backend returned.
 func (e *env) do(op logical.Operation, path string, data map[string]any) (*logical.Response, error) {

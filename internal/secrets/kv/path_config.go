@@ -37,6 +37,9 @@ func (b *versionedBackend) configRead(ctx context.Context, req *logical.Request,
 	}}, nil
 }
 
+// configLockName is the lock stripe of config writes; "" is no secret's name.
+const configLockName = ""
+
 // configInput holds the settings a config write sent.
 type configInput struct {
 	maxVersions *int
@@ -46,7 +49,7 @@ type configInput struct {
 
 func decodeConfigInput(d *logical.FieldData) (*configInput, error) {
 	in := &configInput{}
-	if mv, ok, err := optional[int](d, "max_versions"); err != nil {
+	if mv, ok, err := setting[int](d, "max_versions"); err != nil {
 		return nil, err
 	} else if ok {
 		if mv < 0 || mv > 1<<32-1 {
@@ -54,12 +57,12 @@ func decodeConfigInput(d *logical.FieldData) (*configInput, error) {
 		}
 		in.maxVersions = &mv
 	}
-	if c, ok, err := optional[bool](d, "cas_required"); err != nil {
+	if c, ok, err := setting[bool](d, "cas_required"); err != nil {
 		return nil, err
 	} else if ok {
 		in.casRequired = &c
 	}
-	if raw, ok := d.Raw["delete_version_after"]; ok && raw != nil {
+	if raw, ok := d.Raw["delete_version_after"]; ok {
 		dva, err := parseSignedDuration(raw)
 		if err != nil {
 			return nil, logical.InvalidRequest("invalid value for \"delete_version_after\": %v", err)
@@ -75,6 +78,7 @@ func (b *versionedBackend) configWrite(ctx context.Context, req *logical.Request
 	if err != nil || (in.maxVersions == nil && in.casRequired == nil && in.dva == nil) {
 		return nil, err
 	}
+	defer b.locks.lock(configLockName)()
 	cfg, err := loadConfig(ctx, req.Storage)
 	if err != nil {
 		return nil, err
@@ -97,10 +101,12 @@ func (b *versionedBackend) configWrite(ctx context.Context, req *logical.Request
 }
 
 // parseSignedDuration is logical.ParseDuration that also accepts a
-// negative value ("-1", "-1s", -1).
+// negative value ("-1", "-1s", -1); null is zero.
 func parseSignedDuration(raw any) (time.Duration, error) {
 	neg := false
 	switch x := raw.(type) {
+	case nil:
+		return 0, nil
 	case string:
 		if len(x) > 0 && x[0] == '-' {
 			neg, raw = true, x[1:]

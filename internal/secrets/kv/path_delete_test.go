@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/storage/inmem"
 )
 
 // readState returns "ok", "deleted", "destroyed" or "missing" for a version.
@@ -208,5 +209,21 @@ func TestDeleteVersionAfter(t *testing.T) {
 	cfg := e.ok(logical.ReadOperation, "config", nil).Data
 	if cfg["delete_version_after"] != "-1s" {
 		t.Fatalf("config read %v", cfg)
+	}
+}
+
+// TestSequentialStorage reruns the tests that commit several operations at
+// once on a storage without transactions, covering commit's fallback.
+func TestSequentialStorage(t *testing.T) {
+	saved := v2Storage
+	v2Storage = func() logical.Storage { return plainStorage{inmem.New()} }
+	defer func() { v2Storage = saved }()
+	for name, fn := range map[string]func(*testing.T){
+		"pruning":     TestMaxVersionsPruning,
+		"versionsOps": TestDeleteUndeleteDestroyVersions,
+		"metaDelete":  TestMetadataDelete,
+		"patch":       TestDataPatch,
+	} {
+		t.Run(name, fn)
 	}
 }

@@ -74,16 +74,17 @@ type metadataInput struct {
 	maxVersionsN   uint32
 	casRequired    *bool
 	dva            *time.Duration
-	custom         map[string]any // raw, nil if not sent
+	hasCustom      bool
+	custom         map[string]any // raw; nil when sent as null
 }
 
 func (in *metadataInput) empty() bool {
-	return !in.hasMaxVersions && in.casRequired == nil && in.dva == nil && in.custom == nil
+	return !in.hasMaxVersions && in.casRequired == nil && in.dva == nil && !in.hasCustom
 }
 
 func decodeMetadataInput(d *logical.FieldData) (*metadataInput, error) {
 	in := &metadataInput{}
-	mv, ok, err := optional[int](d, "max_versions")
+	mv, ok, err := setting[int](d, "max_versions")
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +94,12 @@ func decodeMetadataInput(d *logical.FieldData) (*metadataInput, error) {
 		}
 		in.hasMaxVersions, in.maxVersionsN = true, uint32(mv)
 	}
-	if c, ok, err := optional[bool](d, "cas_required"); err != nil {
+	if c, ok, err := setting[bool](d, "cas_required"); err != nil {
 		return nil, err
 	} else if ok {
 		in.casRequired = &c
 	}
-	if dva, ok, err := optional[time.Duration](d, "delete_version_after"); err != nil {
+	if dva, ok, err := setting[time.Duration](d, "delete_version_after"); err != nil {
 		return nil, err
 	} else if ok {
 		if dva < 0 {
@@ -106,7 +107,7 @@ func decodeMetadataInput(d *logical.FieldData) (*metadataInput, error) {
 		}
 		in.dva = &dva
 	}
-	if in.custom, _, err = optional[map[string]any](d, "custom_metadata"); err != nil {
+	if in.custom, in.hasCustom, err = setting[map[string]any](d, "custom_metadata"); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -123,7 +124,7 @@ func (in *metadataInput) apply(m *secretMeta, custom map[string]string) {
 	if in.dva != nil {
 		m.DeleteVersionAfter = *in.dva
 	}
-	if in.custom != nil {
+	if in.hasCustom {
 		m.Custom = custom
 	}
 }
@@ -147,7 +148,7 @@ func (b *versionedBackend) metadataWrite(ctx context.Context, req *logical.Reque
 		return nil, err
 	}
 	var custom map[string]string
-	if in.custom != nil {
+	if in.hasCustom {
 		if custom, err = parseCustomMetadata(in.custom, false); err != nil {
 			return nil, err
 		}
@@ -188,7 +189,8 @@ func (b *versionedBackend) metadataWriteInput(d *logical.FieldData) (string, *me
 }
 
 // metadataPatch changes only the sent settings of an existing secret;
-// custom_metadata is merged key by key and a null value removes a key.
+// custom_metadata is merged key by key: a null value removes a key, and
+// custom_metadata sent as null removes them all.
 func (b *versionedBackend) metadataPatch(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
 	p, in, err := b.metadataWriteInput(d)
 	if err != nil {
@@ -211,7 +213,7 @@ func (b *versionedBackend) metadataPatch(ctx context.Context, req *logical.Reque
 	if m == nil {
 		return nil, logical.Errorf(logical.ErrNotFound, "no secret at this path")
 	}
-	var custom map[string]string
+	var custom map[string]string // null custom_metadata clears it
 	if in.custom != nil {
 		if custom, err = mergeCustomMetadata(m.Custom, in.custom); err != nil {
 			return nil, err
@@ -298,7 +300,8 @@ const metadataHelp = `
 A read returns the secret's metadata and the state of every kept version. A
 write sets max_versions, cas_required, delete_version_after and
 custom_metadata (only those sent); a patch changes only the sent settings and
-merges custom_metadata key by key (null removes a key). A delete removes the
+merges custom_metadata key by key (null removes a key; null custom_metadata
+removes all). A setting sent as null is set to its zero value. A delete removes the
 secret with all its versions permanently. A list returns the secrets and
 folders under the path.
 `
