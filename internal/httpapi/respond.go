@@ -98,7 +98,7 @@ func toEnvelope(id string, resp *logical.Response) *envelope {
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, req *logical.Request, resp *logical.Response, err error) int {
 	if err != nil {
 		status := statusFor(err)
-		if status == http.StatusNotFound && resp != nil && resp.Data != nil {
+		if status == http.StatusNotFound && resp != nil && (resp.Data != nil || len(resp.Warnings) > 0) {
 			writeJSON(w, status, toEnvelope(req.ID, resp))
 			return status
 		}
