@@ -103,8 +103,10 @@ func (d *FieldData) Get(name string) any {
 	return zeroOf(s.Type)
 }
 
-// Validate converts every sent field and checks required ones.
-func (d *FieldData) Validate() error {
+// Validate converts every sent field and checks required ones. Required
+// fields are only enforced for writes (create, update, patch).
+func (d *FieldData) Validate(op Operation) error {
+	write := op == CreateOperation || op == UpdateOperation || op == PatchOperation
 	names := make([]string, 0, len(d.Schema))
 	for n := range d.Schema {
 		names = append(names, n)
@@ -116,7 +118,7 @@ func (d *FieldData) Validate() error {
 		if err != nil {
 			return err
 		}
-		if !ok && s.Required {
+		if !ok && s.Required && write {
 			return InvalidRequest("missing required field %q", n)
 		}
 		if ok && len(s.AllowedValues) > 0 {

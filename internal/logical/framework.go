@@ -139,7 +139,7 @@ func (f *Framework) HandleRequest(ctx context.Context, req *Request) (*Response,
 		return nil, Errorf(ErrUnsupportedOp, "unsupported operation")
 	}
 	d := fieldData(p, req, caps)
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(op); err != nil {
 		return nil, err
 	}
 	resp, err := h(ctx, req, d)

@@ -40,7 +40,7 @@ func OpenStorage(sc StorageConfig) (storage.Backend, func() error, error) {
 	switch sc.Type {
 	case "inmem":
 		return inmem.New(), func() error { return nil }, nil
-	case "bolt", "file", "raft":
+	case "bolt":
 		p := sc.Options["path"]
 		if p == "" {
 			return nil, nil, fmt.Errorf("storage %q: path is required", sc.Type)
