@@ -18,13 +18,13 @@ import (
 // wireServer is an httptest server that answers with Vault's wire shapes.
 // Each route is "METHOD /v1/path"; the handler sees the decoded JSON body.
 type wireServer struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	routes map[string]func(w http.ResponseWriter, r *http.Request, body map[string]any)
 	last   *http.Request
 }
 
-func newWireServer(t *testing.T) *wireServer {
+func newWireServer(t testing.TB) *wireServer {
 	ws := &wireServer{t: t, routes: map[string]func(http.ResponseWriter, *http.Request, map[string]any){}}
 	ws.srv = httptest.NewServer(http.HandlerFunc(ws.serve))
 	t.Cleanup(ws.srv.Close)
