@@ -315,6 +315,8 @@ type boundedBody struct {
 	left int64
 }
 
+var _ io.ReadCloser = (*boundedBody)(nil)
+
 func (b *boundedBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
 		return 0, ErrResponseTooLarge

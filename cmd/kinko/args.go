@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/spf13/pflag"
 )
 
 // dataParser turns K=V command arguments into a request body, so secret
@@ -161,6 +163,8 @@ func parseKVFlags(flag string, values []string) (map[string]string, error) {
 type durationValue struct {
 	d time.Duration
 }
+
+var _ pflag.Value = (*durationValue)(nil)
 
 func (v *durationValue) Type() string { return "duration" }
 

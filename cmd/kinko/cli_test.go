@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestTokenFile(t *testing.T) {
@@ -103,4 +105,23 @@ func TestAPIErrorExitCode(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("stdout = %q, want nothing", out.String())
 	}
+}
+
+// TestEveryCommandDocumented walks the command tree: every client command
+// has a long description and an example for --help.
+func TestEveryCommandDocumented(t *testing.T) {
+	root := newRootCmd(newCLI(nil, nil, nil, func(string) string { return "" }))
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, sub := range cmd.Commands() {
+			if sub.Name() == "server" || sub.Name() == "help" || sub.Hidden {
+				continue // server.go is documented by its owner
+			}
+			if strings.TrimSpace(sub.Long) == "" || strings.TrimSpace(sub.Example) == "" {
+				t.Errorf("%q lacks a description or an example", sub.CommandPath())
+			}
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -24,6 +24,9 @@ func newKVCmd(c *cli) *cobra.Command {
 		`Reads and writes secrets in key/value (KV) secrets engines, version 1 or 2.
 Version 2 keeps a history of versions; delete, undelete and destroy act on
 versions, and metadata manages a secret's settings and history.`+"\n"+kvPathHelp,
+		`  $ kinko kv put secret/app password=@password.txt
+  $ kinko kv get -field=password secret/app
+  $ kinko kv metadata get secret/app`,
 		newKVPutCmd(c),
 		newKVGetCmd(c),
 		newKVPatchCmd(c),

@@ -12,6 +12,8 @@ func newKVMetadataCmd(c *cli) *cobra.Command {
 	return group("metadata", "Interact with a secret's metadata (KV v2)",
 		`Reads, writes and deletes the metadata of KV v2 secrets: settings such as
 max-versions and cas-required, custom metadata, and the version history.`,
+		`  $ kinko kv metadata get secret/app
+  $ kinko kv metadata put -max-versions=10 secret/app`,
 		newKVMetadataGetCmd(c),
 		newKVMetadataPutCmd(c),
 		newKVMetadataDeleteCmd(c),

@@ -13,6 +13,9 @@ func newOperatorCmd(c *cli) *cobra.Command {
 	return group("operator", "Perform operator-specific tasks",
 		`Groups the commands operators use to manage the server's lifecycle:
 initialising it, unsealing and sealing it, and rotating its encryption key.`,
+		`  $ kinko operator init -key-shares=5 -key-threshold=3
+  $ kinko operator unseal
+  $ kinko operator rotate`,
 		newOperatorInitCmd(c),
 		newOperatorUnsealCmd(c),
 		newOperatorSealCmd(c),

@@ -16,6 +16,8 @@ func newPolicyCmd(c *cli) *cobra.Command {
 		`Writes, reads, lists and deletes ACL policies. Policies are written in HCL
 and grant capabilities (create, read, update, delete, list, sudo, deny) on
 paths.`,
+		`  $ kinko policy write app app.hcl
+  $ kinko policy list`,
 		newPolicyWriteCmd(c),
 		newPolicyReadCmd(c),
 		newPolicyListCmd(c),

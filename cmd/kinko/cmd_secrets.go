@@ -14,6 +14,8 @@ func newSecretsCmd(c *cli) *cobra.Command {
 	return group("secrets", "Interact with secrets engines",
 		`Enables, disables, lists and tunes secrets engines. Each engine is mounted
 at a path, and every request below that path is served by it.`,
+		`  $ kinko secrets enable -path=apps kv-v2
+  $ kinko secrets list`,
 		newSecretsEnableCmd(c),
 		newSecretsDisableCmd(c),
 		newSecretsListCmd(c),

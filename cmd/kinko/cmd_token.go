@@ -10,6 +10,9 @@ func newTokenCmd(c *cli) *cobra.Command {
 	return group("token", "Interact with tokens",
 		`Creates, inspects, renews and revokes tokens. Where a command takes a TOKEN
 argument, "-" reads it from standard input so it stays out of shell history.`,
+		`  $ kinko token create -policy=app -ttl=1h
+  $ kinko token lookup
+  $ kinko token revoke -self`,
 		newTokenCreateCmd(c),
 		newTokenLookupCmd(c),
 		newTokenRenewCmd(c),

@@ -75,12 +75,13 @@ func addFieldFlag(cmd *cobra.Command, target *string) {
 }
 
 // group builds a parent command that only holds subcommands.
-func group(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+func group(use, short, long, example string, subs ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Long:  long,
-		Args:  cobra.NoArgs,
+		Use:     use,
+		Short:   short,
+		Long:    long,
+		Example: example,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
