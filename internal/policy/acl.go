@@ -13,8 +13,12 @@ import (
 type ACL struct {
 	root   bool
 	exact  map[string]*perms
-	prefix prefixTree
-	wc     []*wcRule // best first
+	prefix prefixTree[*perms]
+	// wc holds the "+" rules keyed by their literal text before the first
+	// "+", each list best first; only lists whose key prefixes a path can
+	// match it.
+	wc    prefixTree[[]*wcRule]
+	hasWC bool
 }
 
 // perms is the merged rule for one pattern.
@@ -71,10 +75,23 @@ func NewACL(policies ...*Policy) (*ACL, error) {
 		a.prefix.insert(k, v)
 	}
 	for k, v := range wcs {
-		a.wc = append(a.wc, newWCRule(k, v))
+		r := newWCRule(k, v)
+		if list := a.wc.get(r.lit); list != nil {
+			*list = append(*list, r)
+		} else {
+			a.wc.insert(r.lit, []*wcRule{r})
+		}
+		a.hasWC = true
 	}
-	sortWC(a.wc)
+	sortAll(&a.wc.root)
 	return a, nil
+}
+
+func sortAll(n *rnode[[]*wcRule]) {
+	sortWC(n.val)
+	for _, c := range n.children {
+		sortAll(c)
+	}
 }
 
 func countNonNil(ps []*Policy) int {
@@ -180,23 +197,31 @@ func (a *ACL) lookup(path string, list bool) *perms {
 
 // nonExact returns the best glob or "+" rule matching path, or nil.
 func (a *ACL) nonExact(path string) *perms {
-	pp, plen := a.prefix.longest(path)
-	if len(a.wc) == 0 {
+	pp, plen, found := a.prefix.longest(path)
+	if !a.hasWC {
 		return pp
 	}
+	var best *wcRule
 	nseg := strings.Count(path, "/") + 1
-	for _, r := range a.wc {
-		if !r.match(path, nseg) {
-			continue
+	a.wc.walk(path, func(_ int, rules []*wcRule) {
+		for _, r := range rules {
+			if r.match(path, nseg) {
+				if best == nil || r.cand().beats(best.cand()) {
+					best = r
+				}
+				return
+			}
 		}
-		if pp == nil {
-			return r.p
-		}
-		pc := candidate{firstWC: plen, prefix: true, length: plen, pattern: path[:plen]}
-		if r.cand().beats(pc) {
-			return r.p
-		}
+	})
+	switch {
+	case best == nil:
 		return pp
+	case !found:
+		return best.p
+	}
+	pc := candidate{firstWC: plen, prefix: true, length: plen, pattern: path[:plen]}
+	if best.cand().beats(pc) {
+		return best.p
 	}
 	return pp
 }

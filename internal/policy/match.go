@@ -6,32 +6,34 @@ import (
 )
 
 // prefixTree is a compressed radix tree over byte strings answering "which
-// stored key is the longest prefix of s" in O(len(s)). It is built once by
-// NewACL and only read afterwards.
-type prefixTree struct {
-	root rnode
-	size int
+// stored keys are prefixes of s" in O(len(s)). It is built once by NewACL
+// and only read afterwards.
+type prefixTree[V any] struct {
+	root rnode[V]
 }
 
-type rnode struct {
+type rnode[V any] struct {
 	label    string // edge label leading to this node
-	val      *perms
+	has      bool   // a key ends here
+	val      V
 	first    string // first byte of each child's label, for IndexByte
-	children []*rnode
+	children []*rnode[V]
 }
 
-func (t *prefixTree) insert(key string, v *perms) {
-	t.size++
+// insert stores v at key and returns a pointer to the stored value so the
+// caller can update it in place.
+func (t *prefixTree[V]) insert(key string, v V) *V {
 	n := &t.root
 	for {
 		if key == "" {
-			n.val = v
-			return
+			n.has, n.val = true, v
+			return &n.val
 		}
 		i := strings.IndexByte(n.first, key[0])
 		if i < 0 {
-			n.addChild(&rnode{label: key, val: v})
-			return
+			c := &rnode[V]{label: key, has: true, val: v}
+			n.addChild(c)
+			return &c.val
 		}
 		c := n.children[i]
 		common := commonPrefix(c.label, key)
@@ -40,7 +42,7 @@ func (t *prefixTree) insert(key string, v *perms) {
 			continue
 		}
 		// Split c's edge at common.
-		mid := &rnode{label: c.label[:common]}
+		mid := &rnode[V]{label: c.label[:common]}
 		c.label = c.label[common:]
 		mid.addChild(c)
 		n.children[i] = mid
@@ -48,7 +50,23 @@ func (t *prefixTree) insert(key string, v *perms) {
 	}
 }
 
-func (n *rnode) addChild(c *rnode) {
+// get returns a pointer to the value stored at key, or nil.
+func (t *prefixTree[V]) get(key string) *V {
+	n := &t.root
+	for key != "" {
+		i := strings.IndexByte(n.first, key[0])
+		if i < 0 || !strings.HasPrefix(key, n.children[i].label) {
+			return nil
+		}
+		n, key = n.children[i], key[len(n.children[i].label):]
+	}
+	if !n.has {
+		return nil
+	}
+	return &n.val
+}
+
+func (n *rnode[V]) addChild(c *rnode[V]) {
 	n.children = append(n.children, c)
 	n.first += c.label[:1]
 }
@@ -61,11 +79,13 @@ func commonPrefix(a, b string) int {
 	return i
 }
 
-// longest returns the value of the longest stored key that prefixes s and
-// that key's length.
-func (t *prefixTree) longest(s string) (*perms, int) {
+// longest returns the value of the longest stored key that prefixes s, that
+// key's length, and whether there is one.
+func (t *prefixTree[V]) longest(s string) (best V, bestLen int, found bool) {
 	n := &t.root
-	best, bestLen := n.val, 0
+	if n.has {
+		best, found = n.val, true
+	}
 	consumed := 0
 	for consumed < len(s) {
 		i := strings.IndexByte(n.first, s[consumed])
@@ -78,11 +98,36 @@ func (t *prefixTree) longest(s string) (*perms, int) {
 		}
 		consumed += len(c.label)
 		n = c
-		if n.val != nil {
-			best, bestLen = n.val, consumed
+		if n.has {
+			best, bestLen, found = n.val, consumed, true
 		}
 	}
-	return best, bestLen
+	return best, bestLen, found
+}
+
+// walk calls fn for every stored key that prefixes s, shortest first, with
+// the key's length.
+func (t *prefixTree[V]) walk(s string, fn func(n int, v V)) {
+	n := &t.root
+	if n.has {
+		fn(0, n.val)
+	}
+	consumed := 0
+	for consumed < len(s) {
+		i := strings.IndexByte(n.first, s[consumed])
+		if i < 0 {
+			return
+		}
+		c := n.children[i]
+		if !strings.HasPrefix(s[consumed:], c.label) {
+			return
+		}
+		consumed += len(c.label)
+		n = c
+		if n.has {
+			fn(consumed, n.val)
+		}
+	}
 }
 
 // wcRule is a compiled pattern with "+" segment wildcards, possibly ending
@@ -189,7 +234,7 @@ func (a candidate) beats(b candidate) bool {
 }
 
 // sortWC orders rules best first, so the first one that matches is the best
-// "+" match.
+// "+" match among them.
 func sortWC(rules []*wcRule) {
 	sort.Slice(rules, func(i, j int) bool { return rules[i].cand().beats(rules[j].cand()) })
 }

@@ -7,7 +7,9 @@ import (
 )
 
 // paramsOK applies required, denied and allowed parameter constraints to
-// request data, in Vault's order. Parameter names match case-insensitively.
+// request data. Parameter names match case-insensitively. Every constraint
+// must hold, so one pass over data checks both the denied and the allowed
+// lists; the outcome is the same as Vault's two passes.
 func paramsOK(p *perms, data map[string]any) bool {
 	for _, r := range p.required {
 		if _, ok := data[r]; !ok {
@@ -17,32 +19,24 @@ func paramsOK(p *perms, data map[string]any) bool {
 	if len(data) == 0 {
 		return true
 	}
-	if len(p.denied) > 0 {
-		if _, all := p.denied["*"]; all {
-			return false
-		}
-		for k, v := range data {
-			if list, ok := p.denied[strings.ToLower(k)]; ok && valueDenied(v, list) {
-				return false
-			}
-		}
-	}
-	if len(p.allowed) == 0 {
-		return true
+	if _, all := p.denied["*"]; all {
+		return false
 	}
 	_, allowAll := p.allowed["*"]
-	if allowAll && len(p.allowed) == 1 {
-		return true
-	}
+	checkAllowed := len(p.allowed) > 0 && !(allowAll && len(p.allowed) == 1)
 	for k, v := range data {
-		list, ok := p.allowed[strings.ToLower(k)]
-		if !ok {
-			if !allowAll {
-				return false
-			}
+		lk := strings.ToLower(k)
+		if list, ok := p.denied[lk]; ok && valueDenied(v, list) {
+			return false
+		}
+		if !checkAllowed {
 			continue
 		}
-		if !valueAllowed(v, list) {
+		list, ok := p.allowed[lk]
+		if !ok && !allowAll {
+			return false
+		}
+		if ok && !valueAllowed(v, list) {
 			return false
 		}
 	}

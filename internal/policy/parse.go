@@ -56,16 +56,17 @@ func parseText(name, text string) (p *Policy, err error) {
 	if !utf8.ValidString(text) {
 		return nil, errors.New("policy text is not valid UTF-8")
 	}
+	// The HCL library's scanners and parsers panic on some malformed input
+	// (bad escapes, huge numbers); a policy write must never take the server
+	// down, so a panic here is a parse error.
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, errors.New("the policy could not be parsed (malformed literal or escape)")
+		}
+	}()
 	if err := checkNesting(text); err != nil {
 		return nil, err
 	}
-	// The HCL library panics on some malformed literals; a policy write must
-	// never take the server down, so a panic here is a parse error.
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, errors.New("the policy could not be parsed (malformed value)")
-		}
-	}()
 	file, err := hcl.Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("invalid HCL: %v", err)
@@ -94,6 +95,9 @@ func parseTopItem(p *Policy, item *ast.ObjectItem) error {
 		// to Parse wins.
 		return nil
 	case "path":
+		if len(item.Keys) == 1 && isEmptyContainer(item.Val) {
+			return nil // JSON form with no paths: {"path": []} or {"path": {}}
+		}
 		if len(p.Paths) >= MaxPaths {
 			return errAt(line(item), "too many path blocks; the limit is %d", MaxPaths)
 		}
@@ -107,6 +111,16 @@ func parseTopItem(p *Policy, item *ast.ObjectItem) error {
 	default:
 		return errAt(line(item), "unknown top-level key %q; a policy holds only path blocks", key)
 	}
+}
+
+func isEmptyContainer(n ast.Node) bool {
+	switch v := n.(type) {
+	case *ast.ListType:
+		return len(v.List) == 0
+	case *ast.ObjectType:
+		return v.List == nil || len(v.List.Items) == 0
+	}
+	return false
 }
 
 func parsePathBlock(item *ast.ObjectItem) (*PathRules, error) {
@@ -254,45 +268,57 @@ func parseCapabilities(it *ast.ObjectItem, bits *capBits) error {
 // count agrees with the parser about what is inside a string.
 func checkNesting(text string) error {
 	src := []byte(text)
-	depth := 0
-	open := func(l int) error {
-		depth++
-		if depth > maxNestDepth {
-			return errAt(l, "nesting deeper than %d levels", maxNestDepth)
-		}
-		return nil
-	}
 	if isJSON(src) {
-		s := jsonscanner.New(src)
-		s.Error = func(jsontoken.Pos, string) {}
-		for n := 0; n <= len(src)+1; n++ {
-			tok := s.Scan()
-			switch tok.Type {
-			case jsontoken.EOF:
-				return nil
-			case jsontoken.LBRACE, jsontoken.LBRACK:
-				if err := open(tok.Pos.Line); err != nil {
-					return err
-				}
-			case jsontoken.RBRACE, jsontoken.RBRACK:
-				depth = max(depth-1, 0)
-			}
-		}
-		return nil
+		return checkJSONTokens(src)
 	}
 	s := hclscanner.New(src)
 	s.Error = func(hcltoken.Pos, string) {}
+	depth := 0
 	for n := 0; n <= len(src)+1; n++ {
 		tok := s.Scan()
 		switch tok.Type {
 		case hcltoken.EOF:
 			return nil
 		case hcltoken.LBRACE, hcltoken.LBRACK:
-			if err := open(tok.Pos.Line); err != nil {
-				return err
+			if depth++; depth > maxNestDepth {
+				return errAt(tok.Pos.Line, "nesting deeper than %d levels", maxNestDepth)
 			}
 		case hcltoken.RBRACE, hcltoken.RBRACK:
 			depth = max(depth-1, 0)
+		}
+	}
+	return nil
+}
+
+// checkJSONTokens does checkNesting for the JSON form, and also refuses
+// booleans and nested lists inside lists: the HCL library's JSON parser drops
+// them silently, which would turn allowed_parameters = {"k": [true]} into
+// "any value".
+func checkJSONTokens(src []byte) error {
+	s := jsonscanner.New(src)
+	s.Error = func(jsontoken.Pos, string) {}
+	var stack []jsontoken.Type
+	inList := func() bool { return len(stack) > 0 && stack[len(stack)-1] == jsontoken.LBRACK }
+	for n := 0; n <= len(src)+1; n++ {
+		tok := s.Scan()
+		switch tok.Type {
+		case jsontoken.EOF:
+			return nil
+		case jsontoken.BOOL:
+			if inList() {
+				return errAt(tok.Pos.Line, "booleans inside lists are not supported in the JSON form; use the HCL form")
+			}
+		case jsontoken.LBRACE, jsontoken.LBRACK:
+			if tok.Type == jsontoken.LBRACK && inList() {
+				return errAt(tok.Pos.Line, "nested lists are not supported")
+			}
+			if stack = append(stack, tok.Type); len(stack) > maxNestDepth {
+				return errAt(tok.Pos.Line, "nesting deeper than %d levels", maxNestDepth)
+			}
+		case jsontoken.RBRACE, jsontoken.RBRACK:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
 		}
 	}
 	return nil
