@@ -257,10 +257,12 @@ func (a *ACL) Allow(op logical.Operation, path string, data map[string]any) (all
 	return r.Allowed, r.Sudo
 }
 
-// Check decides op on path. data is the request data, checked against
-// parameter constraints for create, update and patch. wrapTTL is the
-// response-wrapping TTL the caller asked for, 0 when not wrapping; rules with
-// min/max_wrapping_ttl refuse requests outside their range.
+// Check decides op on path. Each operation needs its capability; renew and
+// revoke need update; help needs any capability; other operations are
+// refused. data is the request data, checked against parameter constraints
+// for create, update and patch only. wrapTTL is the response-wrapping TTL the
+// caller asked for, 0 when not wrapping; rules with min/max_wrapping_ttl
+// refuse requests outside their range, unwrapped ones included.
 func (a *ACL) Check(op logical.Operation, path string, data map[string]any, wrapTTL time.Duration) Result {
 	if a.root {
 		return Result{Allowed: true, Sudo: true, IsRoot: true}

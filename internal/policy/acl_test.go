@@ -34,64 +34,65 @@ func mustACL(t testing.TB, texts ...string) *ACL {
 
 func caps(s string) []string { return strings.Split(s, ",") }
 
+var precedenceCases = []struct {
+	name     string
+	policies []string
+	path     string
+	want     string
+}{
+	{"exact beats glob", []string{`path "secret/*" { capabilities = ["deny"] }
+path "secret/foo" { capabilities = ["read"] }`}, "secret/foo", "read"},
+	{"glob applies elsewhere", []string{`path "secret/*" { capabilities = ["deny"] }
+path "secret/foo" { capabilities = ["read"] }`}, "secret/bar", "deny"},
+	{"longest prefix wins, no union across patterns", []string{`path "secret/*" { capabilities = ["read"] }
+path "secret/team/*" { capabilities = ["update"] }`}, "secret/team/x", "update"},
+	{"prefix within a segment", []string{`path "secret/fo*" { capabilities = ["read"] }`}, "secret/foo/bar", "read"},
+	{"no match is deny", []string{`path "secret/*" { capabilities = ["read"] }`}, "kv/x", "deny"},
+	{"star matches everything", []string{`path "*" { capabilities = ["list"] }`}, "any/thing", "list"},
+	{"plus matches one segment", []string{`path "secret/+/config" { capabilities = ["read"] }`}, "secret/app/config", "read"},
+	{"plus does not span segments", []string{`path "secret/+/config" { capabilities = ["read"] }`}, "secret/a/b/config", "deny"},
+	{"plus needs same segment count", []string{`path "secret/+" { capabilities = ["read"] }`}, "secret/a/b", "deny"},
+	{"plus with trailing glob", []string{`path "secret/+/team/*" { capabilities = ["read"] }`}, "secret/a/team/x/y", "read"},
+	{"plus first segment", []string{`path "+/data/x" { capabilities = ["read"] }`}, "kv/data/x", "read"},
+	// Vault's documented priority examples.
+	{"plus segment beats glob at same position", []string{`path "secret/*" { capabilities = ["read"] }
+path "secret/+/foo" { capabilities = ["update"] }`}, "secret/bar/foo", "update"},
+	{"later glob beats earlier plus", []string{`path "foo/a*" { capabilities = ["read"] }
+path "foo/+" { capabilities = ["update"] }`}, "foo/ab", "read"},
+	{"later plus beats earlier plus", []string{`path "foo/bar/+/baz" { capabilities = ["read"] }
+path "foo/+/bar/baz" { capabilities = ["update"] }`}, "foo/bar/bar/baz", "read"},
+	{"non-prefix beats prefix", []string{`path "foo/+/bar" { capabilities = ["read"] }
+path "foo/+/ba*" { capabilities = ["update"] }`}, "foo/x/bar", "read"},
+	{"plus beats star at same position", []string{`path "foo/+" { capabilities = ["read"] }
+path "foo/*" { capabilities = ["update"] }`}, "foo/x", "read"},
+	{"fewer plus wins", []string{`path "foo/bar/+/baz" { capabilities = ["read"] }
+path "foo/bar/+/+" { capabilities = ["update"] }`}, "foo/bar/x/baz", "read"},
+	{"longer pattern wins", []string{`path "foo/+/bar/ba*" { capabilities = ["read"] }
+path "foo/+/bar/b*" { capabilities = ["update"] }`}, "foo/x/bar/baz", "read"},
+	{"exact beats plus", []string{`path "foo/+" { capabilities = ["read"] }
+path "foo/x" { capabilities = ["update"] }`}, "foo/x", "update"},
+	{"longer glob beats plus", []string{`path "foo/+/x" { capabilities = ["read"] }
+path "foo/bar/*" { capabilities = ["update"] }`}, "foo/bar/x", "update"},
+	{"merge same pattern across policies", []string{`path "secret/*" { capabilities = ["read"] }`,
+		`path "secret/*" { capabilities = ["list", "update"] }`}, "secret/x", "list,read,update"},
+	{"deny in one policy overrides the pattern", []string{`path "secret/*" { capabilities = ["read", "sudo"] }`,
+		`path "secret/*" { capabilities = ["deny"] }`, `path "secret/*" { capabilities = ["list"] }`}, "secret/x", "deny"},
+	{"deny on winning rule beats broader grant", []string{`path "secret/*" { capabilities = ["read"] }`,
+		`path "secret/private/*" { capabilities = ["deny"] }`}, "secret/private/x", "deny"},
+	{"empty capabilities shadow a broader rule", []string{`path "secret/*" { capabilities = ["read"] }
+path "secret/locked" { capabilities = [] }`}, "secret/locked", "deny"},
+	{"leading slashes ignored", []string{`path "/secret/x" { capabilities = ["read"] }`}, "//secret/x", "read"},
+	{"list fallback strips slash for exact", []string{`path "secret/metadata/app" { capabilities = ["list"] }`}, "secret/metadata/app/", "list"},
+	{"list fallback strips slash for glob", []string{`path "secret/metadata/ap*" { capabilities = ["list"] }
+path "secret/metadata/app/*" { capabilities = ["read"] }`}, "secret/metadata/app/", "list"},
+	{"templated paths are skipped", []string{`path "secret/{{identity.entity.id}}/*" { capabilities = ["deny"] }
+path "secret/*" { capabilities = ["read"] }`}, "secret/{{identity.entity.id}}/x", "read"},
+}
+
 // TestPrecedence checks which rule wins, using Capabilities (which applies
 // Vault's list fallback, as Vault's own does).
 func TestPrecedence(t *testing.T) {
-	tests := []struct {
-		name     string
-		policies []string
-		path     string
-		want     string
-	}{
-		{"exact beats glob", []string{`path "secret/*" { capabilities = ["deny"] }
-path "secret/foo" { capabilities = ["read"] }`}, "secret/foo", "read"},
-		{"glob applies elsewhere", []string{`path "secret/*" { capabilities = ["deny"] }
-path "secret/foo" { capabilities = ["read"] }`}, "secret/bar", "deny"},
-		{"longest prefix wins, no union across patterns", []string{`path "secret/*" { capabilities = ["read"] }
-path "secret/team/*" { capabilities = ["update"] }`}, "secret/team/x", "update"},
-		{"prefix within a segment", []string{`path "secret/fo*" { capabilities = ["read"] }`}, "secret/foo/bar", "read"},
-		{"no match is deny", []string{`path "secret/*" { capabilities = ["read"] }`}, "kv/x", "deny"},
-		{"star matches everything", []string{`path "*" { capabilities = ["list"] }`}, "any/thing", "list"},
-		{"plus matches one segment", []string{`path "secret/+/config" { capabilities = ["read"] }`}, "secret/app/config", "read"},
-		{"plus does not span segments", []string{`path "secret/+/config" { capabilities = ["read"] }`}, "secret/a/b/config", "deny"},
-		{"plus needs same segment count", []string{`path "secret/+" { capabilities = ["read"] }`}, "secret/a/b", "deny"},
-		{"plus with trailing glob", []string{`path "secret/+/team/*" { capabilities = ["read"] }`}, "secret/a/team/x/y", "read"},
-		{"plus first segment", []string{`path "+/data/x" { capabilities = ["read"] }`}, "kv/data/x", "read"},
-		// Vault's documented priority examples.
-		{"plus segment beats glob at same position", []string{`path "secret/*" { capabilities = ["read"] }
-path "secret/+/foo" { capabilities = ["update"] }`}, "secret/bar/foo", "update"},
-		{"later glob beats earlier plus", []string{`path "foo/a*" { capabilities = ["read"] }
-path "foo/+" { capabilities = ["update"] }`}, "foo/ab", "read"},
-		{"later plus beats earlier plus", []string{`path "foo/bar/+/baz" { capabilities = ["read"] }
-path "foo/+/bar/baz" { capabilities = ["update"] }`}, "foo/bar/bar/baz", "read"},
-		{"non-prefix beats prefix", []string{`path "foo/+/bar" { capabilities = ["read"] }
-path "foo/+/ba*" { capabilities = ["update"] }`}, "foo/x/bar", "read"},
-		{"plus beats star at same position", []string{`path "foo/+" { capabilities = ["read"] }
-path "foo/*" { capabilities = ["update"] }`}, "foo/x", "read"},
-		{"fewer plus wins", []string{`path "foo/bar/+/baz" { capabilities = ["read"] }
-path "foo/bar/+/+" { capabilities = ["update"] }`}, "foo/bar/x/baz", "read"},
-		{"longer pattern wins", []string{`path "foo/+/bar/ba*" { capabilities = ["read"] }
-path "foo/+/bar/b*" { capabilities = ["update"] }`}, "foo/x/bar/baz", "read"},
-		{"exact beats plus", []string{`path "foo/+" { capabilities = ["read"] }
-path "foo/x" { capabilities = ["update"] }`}, "foo/x", "update"},
-		{"longer glob beats plus", []string{`path "foo/+/x" { capabilities = ["read"] }
-path "foo/bar/*" { capabilities = ["update"] }`}, "foo/bar/x", "update"},
-		{"merge same pattern across policies", []string{`path "secret/*" { capabilities = ["read"] }`,
-			`path "secret/*" { capabilities = ["list", "update"] }`}, "secret/x", "list,read,update"},
-		{"deny in one policy overrides the pattern", []string{`path "secret/*" { capabilities = ["read", "sudo"] }`,
-			`path "secret/*" { capabilities = ["deny"] }`, `path "secret/*" { capabilities = ["list"] }`}, "secret/x", "deny"},
-		{"deny on winning rule beats broader grant", []string{`path "secret/*" { capabilities = ["read"] }`,
-			`path "secret/private/*" { capabilities = ["deny"] }`}, "secret/private/x", "deny"},
-		{"empty capabilities shadow a broader rule", []string{`path "secret/*" { capabilities = ["read"] }
-path "secret/locked" { capabilities = [] }`}, "secret/locked", "deny"},
-		{"leading slashes ignored", []string{`path "/secret/x" { capabilities = ["read"] }`}, "//secret/x", "read"},
-		{"list fallback strips slash for exact", []string{`path "secret/metadata/app" { capabilities = ["list"] }`}, "secret/metadata/app/", "list"},
-		{"list fallback strips slash for glob", []string{`path "secret/metadata/ap*" { capabilities = ["list"] }
-path "secret/metadata/app/*" { capabilities = ["read"] }`}, "secret/metadata/app/", "list"},
-		{"templated paths are skipped", []string{`path "secret/{{identity.entity.id}}/*" { capabilities = ["deny"] }
-path "secret/*" { capabilities = ["read"] }`}, "secret/{{identity.entity.id}}/x", "read"},
-	}
-	for _, tt := range tests {
+	for _, tt := range precedenceCases {
 		t.Run(tt.name, func(t *testing.T) {
 			a := mustACL(t, tt.policies...)
 			got := a.Capabilities(tt.path)

@@ -10,46 +10,45 @@ import (
 	"github.com/kinko-dev/kinko/internal/logical"
 )
 
-func TestParseValid(t *testing.T) {
-	tests := []struct {
-		name string
-		text string
-		want []PathRules // compared on exported fields
-	}{
-		{
-			name: "capabilities",
-			text: `path "secret/data/*" { capabilities = ["read", "list", "create", "read"] }`,
-			want: []PathRules{{Path: "secret/data/*", Capabilities: []string{"create", "list", "read"}}},
-		},
-		{
-			name: "leading slash stripped, all capabilities",
-			text: `path "/sys/mounts" { capabilities = ["create","read","update","patch","delete","list","sudo","subscribe","recover"] }`,
-			want: []PathRules{{Path: "sys/mounts", Capabilities: []string{"create", "delete", "list", "patch", "read", "recover", "subscribe", "sudo", "update"}}},
-		},
-		{
-			name: "deny wins within a block",
-			text: `path "a" { capabilities = ["read", "deny", "sudo"] }`,
-			want: []PathRules{{Path: "a", Capabilities: []string{"deny"}}},
-		},
-		{
-			name: "old policy shorthands",
-			text: `path "r" { policy = "read" }
+var parseValidCases = []struct {
+	name string
+	text string
+	want []PathRules // compared on exported fields
+}{
+	{
+		name: "capabilities",
+		text: `path "secret/data/*" { capabilities = ["read", "list", "create", "read"] }`,
+		want: []PathRules{{Path: "secret/data/*", Capabilities: []string{"create", "list", "read"}}},
+	},
+	{
+		name: "leading slash stripped, all capabilities",
+		text: `path "/sys/mounts" { capabilities = ["create","read","update","patch","delete","list","sudo","subscribe","recover"] }`,
+		want: []PathRules{{Path: "sys/mounts", Capabilities: []string{"create", "delete", "list", "patch", "read", "recover", "subscribe", "sudo", "update"}}},
+	},
+	{
+		name: "deny wins within a block",
+		text: `path "a" { capabilities = ["read", "deny", "sudo"] }`,
+		want: []PathRules{{Path: "a", Capabilities: []string{"deny"}}},
+	},
+	{
+		name: "old policy shorthands",
+		text: `path "r" { policy = "read" }
 path "w" { policy = "write" }
 path "s" { policy = "sudo" }
 path "d" { policy = "deny" }
 path "rw" { policy = "read"
   capabilities = ["update"] }`,
-			want: []PathRules{
-				{Path: "r", Capabilities: []string{"list", "read"}},
-				{Path: "w", Capabilities: []string{"create", "delete", "list", "read", "update"}},
-				{Path: "s", Capabilities: []string{"create", "delete", "list", "read", "sudo", "update"}},
-				{Path: "d", Capabilities: []string{"deny"}},
-				{Path: "rw", Capabilities: []string{"list", "read", "update"}},
-			},
+		want: []PathRules{
+			{Path: "r", Capabilities: []string{"list", "read"}},
+			{Path: "w", Capabilities: []string{"create", "delete", "list", "read", "update"}},
+			{Path: "s", Capabilities: []string{"create", "delete", "list", "read", "sudo", "update"}},
+			{Path: "d", Capabilities: []string{"deny"}},
+			{Path: "rw", Capabilities: []string{"list", "read", "update"}},
 		},
-		{
-			name: "parameters and wrapping",
-			text: `path "secret/foo" {
+	},
+	{
+		name: "parameters and wrapping",
+		text: `path "secret/foo" {
   capabilities = ["create"]
   comment = "team a"
   allowed_parameters = {
@@ -61,62 +60,64 @@ path "rw" { policy = "read"
   min_wrapping_ttl = "1s"
   max_wrapping_ttl = 3600
 }`,
-			want: []PathRules{{
-				Path: "secret/foo", Capabilities: []string{"create"},
-				AllowedParameters:  map[string][]any{"bar": {"zip", "zap*", int64(3), true}, "*": {}},
-				DeniedParameters:   map[string][]any{"baz": {}},
-				RequiredParameters: []string{"bar", "qux"},
-				MinWrappingTTL:     time.Second, MaxWrappingTTL: time.Hour,
-			}},
-		},
-		{
-			name: "segment wildcards and empty capabilities",
-			text: `path "secret/+/team/*" { capabilities = [] }
+		want: []PathRules{{
+			Path: "secret/foo", Capabilities: []string{"create"},
+			AllowedParameters:  map[string][]any{"bar": {"zip", "zap*", int64(3), true}, "*": {}},
+			DeniedParameters:   map[string][]any{"baz": {}},
+			RequiredParameters: []string{"bar", "qux"},
+			MinWrappingTTL:     time.Second, MaxWrappingTTL: time.Hour,
+		}},
+	},
+	{
+		name: "segment wildcards and empty capabilities",
+		text: `path "secret/+/team/*" { capabilities = [] }
 path "+" { capabilities = ["list"] }`,
-			want: []PathRules{
-				{Path: "secret/+/team/*", Capabilities: []string{}},
-				{Path: "+", Capabilities: []string{"list"}},
-			},
+		want: []PathRules{
+			{Path: "secret/+/team/*", Capabilities: []string{}},
+			{Path: "+", Capabilities: []string{"list"}},
 		},
-		{
-			name: "wrapping ttl in days",
-			text: `path "x" { capabilities = ["read"]
+	},
+	{
+		name: "wrapping ttl in days",
+		text: `path "x" { capabilities = ["read"]
 max_wrapping_ttl = "2d" }`,
-			want: []PathRules{{Path: "x", Capabilities: []string{"read"}, MaxWrappingTTL: 48 * time.Hour}},
-		},
-		{
-			name: "json form",
-			text: `{"path": {
+		want: []PathRules{{Path: "x", Capabilities: []string{"read"}, MaxWrappingTTL: 48 * time.Hour}},
+	},
+	{
+		name: "json form",
+		text: `{"path": {
   "secret/*": {"capabilities": ["read"]},
   "secret/x": {"capabilities": ["update"], "allowed_parameters": {"a": ["1"]}}
 }}`,
-			want: []PathRules{
-				{Path: "secret/*", Capabilities: []string{"read"}},
-				{Path: "secret/x", Capabilities: []string{"update"}, AllowedParameters: map[string][]any{"a": {"1"}}},
-			},
+		want: []PathRules{
+			{Path: "secret/*", Capabilities: []string{"read"}},
+			{Path: "secret/x", Capabilities: []string{"update"}, AllowedParameters: map[string][]any{"a": {"1"}}},
 		},
-		{
-			name: "json block holding only parameters",
-			text: `{"path": {"p": {"denied_parameters": {"k": []}}}}`,
-			want: []PathRules{{Path: "p", Capabilities: []string{}, DeniedParameters: map[string][]any{"k": {}}}},
+	},
+	{
+		name: "json block holding only parameters",
+		text: `{"path": {"p": {"denied_parameters": {"k": []}}}}`,
+		want: []PathRules{{Path: "p", Capabilities: []string{}, DeniedParameters: map[string][]any{"k": {}}}},
+	},
+	{
+		name: "json list of path objects",
+		text: `{"path": [{"a": {"capabilities": ["read"]}}, {"b": {"policy": "deny"}}]}`,
+		want: []PathRules{
+			{Path: "a", Capabilities: []string{"read"}},
+			{Path: "b", Capabilities: []string{"deny"}},
 		},
-		{
-			name: "json list of path objects",
-			text: `{"path": [{"a": {"capabilities": ["read"]}}, {"b": {"policy": "deny"}}]}`,
-			want: []PathRules{
-				{Path: "a", Capabilities: []string{"read"}},
-				{Path: "b", Capabilities: []string{"deny"}},
-			},
-		},
-		{name: "empty policy", text: "# nothing here\n", want: nil},
-		{
-			name: "name key ignored",
-			text: `name = "other"
+	},
+	{name: "empty policy", text: "# nothing here\n", want: nil},
+	{
+		name: "name key ignored",
+		text: `name = "other"
 path "a" { capabilities = ["read"] }`,
-			want: []PathRules{{Path: "a", Capabilities: []string{"read"}}},
-		},
-	}
-	for _, tt := range tests {
+		want: []PathRules{{Path: "a", Capabilities: []string{"read"}}},
+	},
+}
+
+func TestParseValid(t *testing.T) {
+	for _, tt := range parseValidCases {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := Parse("Team-A", tt.text)
 			if err != nil {
