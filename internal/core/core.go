@@ -24,7 +24,9 @@ const (
 // Config configures a Core.
 type Config struct {
 	Physical storage.Backend
-	Logger   *slog.Logger
+	// StorageType names the backend for seal-status ("bolt", "inmem").
+	StorageType string
+	Logger      *slog.Logger
 	// LogicalBackends and CredentialBackends map engine type names to factories.
 	LogicalBackends    map[string]logical.Factory
 	CredentialBackends map[string]logical.Factory
@@ -44,6 +46,7 @@ type Core struct {
 	// unsealMu serialises init, unseal and seal.
 	unsealMu sync.Mutex
 	progress [][]byte // unseal key shares collected so far
+	nonce    string   // identifies the unseal attempt in progress
 
 	// mountMu serialises mount table changes.
 	mountMu sync.Mutex

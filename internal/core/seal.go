@@ -42,6 +42,7 @@ type SealStatus struct {
 	Progress     int    `json:"progress"`
 	Nonce        string `json:"nonce"`
 	Version      string `json:"version"`
+	BuildDate    string `json:"build_date"`
 	Migration    bool   `json:"migration"`
 	ClusterName  string `json:"cluster_name,omitempty"`
 	ClusterID    string `json:"cluster_id,omitempty"`
@@ -49,8 +50,12 @@ type SealStatus struct {
 	RecoverySeal bool   `json:"recovery_seal"`
 }
 
-// Version is the server version reported by seal-status and health.
-var Version = "0.1.0"
+// Version and BuildDate are reported by seal-status and health; release
+// builds set them with -ldflags "-X".
+var (
+	Version   = "0.1.0"
+	BuildDate = "dev"
+)
 
 // Initialized reports whether Init has run.
 func (c *Core) Initialized(ctx context.Context) (bool, error) {
@@ -163,6 +168,11 @@ func (c *Core) Unseal(ctx context.Context, key []byte) (*SealStatus, error) {
 			return c.statusLocked(ctx) // a share given twice counts once
 		}
 	}
+	if len(c.progress) == 0 {
+		if c.nonce, err = newUUID(); err != nil {
+			return nil, err
+		}
+	}
 	c.progress = append(c.progress, append([]byte(nil), key...))
 	if len(c.progress) < sc.SecretThreshold {
 		return c.statusLocked(ctx)
@@ -246,22 +256,17 @@ func (c *Core) statusLocked(ctx context.Context) (*SealStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SealStatus{Type: "shamir", Sealed: c.Sealed(), Version: Version, StorageType: c.storageType()}
+	s := &SealStatus{Type: "shamir", Sealed: c.Sealed(), Version: Version, BuildDate: BuildDate, StorageType: c.conf.StorageType}
 	if sc != nil {
 		s.Initialized = true
 		s.T, s.N = sc.SecretThreshold, sc.SecretShares
 		s.Progress = len(c.progress)
+		if s.Progress > 0 {
+			s.Nonce = c.nonce
+		}
 	}
 	if !s.Sealed {
 		s.ClusterName = "kinko"
 	}
 	return s, nil
-}
-
-func (c *Core) storageType() string {
-	type namer interface{ Name() string }
-	if n, ok := c.phys.(namer); ok {
-		return n.Name()
-	}
-	return ""
 }

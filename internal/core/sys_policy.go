@@ -60,17 +60,11 @@ func (b *systemBackend) handlePolicyList(old bool) logical.OperationFunc {
 		if err != nil {
 			return nil, err
 		}
-		if !old {
-			keys := make([]string, 0, len(names))
-			for _, n := range names {
-				if n != "root" {
-					keys = append(keys, n)
-				}
-			}
-			return logical.ListResponse(keys), nil
-		}
 		if !contains(names, "root") {
-			names = append(names, "root")
+			names = append(names, "root") // Vault lists the built-in root policy too
+		}
+		if !old {
+			return logical.ListResponse(names), nil
 		}
 		return logical.DataResponse(map[string]any{"policies": names, "keys": names}), nil
 	}

@@ -62,7 +62,7 @@ func Start(cfg *Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	c, err := core.New(core.Config{
-		Physical: phys, Logger: logger,
+		Physical: phys, StorageType: cfg.Storage.Type, Logger: logger,
 		LogicalBackends: builtin.LogicalBackends(), CredentialBackends: builtin.CredentialBackends(),
 		DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
 	})
