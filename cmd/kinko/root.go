@@ -35,7 +35,7 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 	pf.StringVar(&c.format, "format", "", "Output format: table or json (env KINKO_FORMAT, VAULT_FORMAT)")
 
 	root.AddCommand(
-		newServerCmd(),
+		newServerCmd(c),
 		newOperatorCmd(c),
 		newStatusCmd(c),
 		newLoginCmd(c),

@@ -22,7 +22,7 @@ type serverFlags struct {
 }
 
 // newServerCmd builds `kinko server`.
-func newServerCmd() *cobra.Command {
+func newServerCmd(c *cli) *cobra.Command {
 	var f serverFlags
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -38,7 +38,7 @@ real secrets: everything is lost when it stops.`,
   kinko server -dev -dev-root-token-id=root -dev-listen-address=127.0.0.1:8300
   kinko server -config=/etc/kinko/kinko.hcl`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runServer(cmd, f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runServer(cmd, c, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "path to the HCL server configuration file")
@@ -68,7 +68,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("invalid log format %q (use standard or json)", format)
 }
 
-func runServer(cmd *cobra.Command, f serverFlags) error {
+func runServer(cmd *cobra.Command, c *cli, f serverFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var cfg *server.Config
@@ -96,6 +96,10 @@ func runServer(cmd *cobra.Command, f serverFlags) error {
 		var info *server.DevInfo
 		s, info, err = server.StartDev(ctx, server.DevOptions{Address: f.devAddr, RootTokenID: f.devRootToken}, logger)
 		if err == nil {
+			// as Vault's dev mode: the CLI is logged in with the root token
+			if terr := c.storeToken(info.RootToken); terr != nil {
+				logger.Warn("could not store the root token in the token file", "error", terr)
+			}
 			printDevBanner(cmd.OutOrStdout(), s.Addrs[0], info)
 		}
 	} else {
@@ -122,7 +126,8 @@ func printDevBanner(w io.Writer, addr string, info *server.DevInfo) {
 	fmt.Fprintf(w, `==> kinko server started in DEV mode. Log data will stream in below.
 
 WARNING! dev mode is enabled! In this mode, kinko runs entirely in memory
-and starts unsealed with a single unseal key.
+and starts unsealed with a single unseal key. The root token is already
+stored in ~/.kinko-token, so the CLI can be used at once.
 
 You may need to set the following environment variables:
 
