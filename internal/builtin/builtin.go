@@ -4,6 +4,10 @@
 package builtin
 
 import (
+	"github.com/kinko-dev/kinko/internal/auth/approle"
+	"github.com/kinko-dev/kinko/internal/auth/cert"
+	"github.com/kinko-dev/kinko/internal/auth/jwt"
+	"github.com/kinko-dev/kinko/internal/auth/userpass"
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/secrets/kv"
 )
@@ -18,7 +22,13 @@ func LogicalBackends() map[string]logical.Factory {
 // CredentialBackends returns the auth method factories by type name (the
 // token store is part of core and not listed).
 func CredentialBackends() map[string]logical.Factory {
-	return registry(map[string]logical.Factory{}, nil)
+	return registry(map[string]logical.Factory{}, []entry{
+		{"userpass", userpass.Factory},
+		{"approle", approle.Factory},
+		{"jwt", jwt.Factory},
+		{"oidc", jwt.Factory},
+		{"cert", cert.Factory},
+	})
 }
 
 type entry struct {

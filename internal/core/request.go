@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/policy"
 	"github.com/kinko-dev/kinko/internal/token"
@@ -58,6 +59,9 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 	if te == nil {
 		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: invalid token")
 	}
+	if len(te.BoundCIDRs) > 0 && (req.Conn == nil || !tokenutil.RemoteAllowed(te.BoundCIDRs, req.Conn.RemoteAddr)) {
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token may not be used from this address")
+	}
 	if req.Operation == logical.UpdateOperation || req.Operation == logical.CreateOperation {
 		req.Operation = logical.UpdateOperation
 		if ec, ok := e.backend.(logical.ExistenceChecker); ok {
@@ -110,13 +114,17 @@ func authFromEntry(te *token.Entry) *logical.Auth {
 // mintToken creates the token a login response asks for.
 func (c *Core) mintToken(ctx context.Context, st *unsealedState, path string, a *logical.Auth) error {
 	policies := append([]string(nil), a.Policies...)
-	if !contains(policies, "default") && !contains(policies, "root") {
+	if !a.NoDefaultPolicy && !contains(policies, "default") && !contains(policies, "root") {
 		policies = append(policies, "default")
+	}
+	explicit := a.ExplicitMaxTTL
+	if a.MaxTTL > 0 && (explicit == 0 || a.MaxTTL < explicit) {
+		explicit = a.MaxTTL // the role's max TTL caps the token's whole life
 	}
 	te := &token.Entry{
 		Policies: policies, Meta: a.Metadata, DisplayName: a.DisplayName, NumUses: a.NumUses,
-		TTL: a.TTL, ExplicitMaxTTL: a.ExplicitMaxTTL, Period: a.Period, Renewable: a.Renewable,
-		Orphan: true, Path: path, EntityID: a.EntityID, InternalData: a.InternalData,
+		TTL: a.TTL, ExplicitMaxTTL: explicit, Period: a.Period, Renewable: a.Renewable,
+		Orphan: true, Path: path, EntityID: a.EntityID, InternalData: a.InternalData, BoundCIDRs: a.BoundCIDRs,
 	}
 	if err := st.tokens.Create(ctx, te); err != nil {
 		return fmt.Errorf("create token: %w", err)

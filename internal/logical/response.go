@@ -37,6 +37,20 @@ type Auth struct {
 	// InternalData is kept with the token and returned to the auth backend
 	// on renew.
 	InternalData map[string]any
+	// Alias names the caller within the auth mount (login responses); core
+	// links it to an identity entity.
+	Alias *Alias
+	// BoundCIDRs restricts the client addresses the minted token works from.
+	BoundCIDRs []string
+	// NoDefaultPolicy keeps "default" off the minted token.
+	NoDefaultPolicy bool
+}
+
+// Alias is a caller's name within one auth mount (a username, a role ID,
+// a JWT subject, a certificate name).
+type Alias struct {
+	Name     string
+	Metadata map[string]string
 }
 
 // Response is what a backend returns.

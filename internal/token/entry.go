@@ -39,6 +39,9 @@ type Entry struct {
 	// LastRenewal is the time of the last successful renewal, if any.
 	LastRenewal  time.Time      `json:"last_renewal,omitzero"`
 	InternalData map[string]any `json:"internal_data,omitempty"`
+	// BoundCIDRs, when set, are the only client networks the token works
+	// from (CIDR notation); core enforces them.
+	BoundCIDRs []string `json:"bound_cidrs,omitempty"`
 }
 
 // revokePending is the NumUses value of an entry whose revocation has

@@ -1,0 +1,14 @@
+// Package approle is the approle auth method. PLACEHOLDER: being written.
+package approle
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kinko-dev/kinko/internal/logical"
+)
+
+// Factory builds the auth method for one mount.
+func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
+	return nil, errors.New("approle: not implemented yet")
+}

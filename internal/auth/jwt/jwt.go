@@ -1,0 +1,14 @@
+// Package jwt is the jwt auth method. PLACEHOLDER: being written.
+package jwt
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kinko-dev/kinko/internal/logical"
+)
+
+// Factory builds the auth method for one mount.
+func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
+	return nil, errors.New("jwt: not implemented yet")
+}
