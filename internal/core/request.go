@@ -122,7 +122,7 @@ func (c *Core) mintToken(ctx context.Context, st *unsealedState, path string, a 
 		explicit = a.MaxTTL // the role's max TTL caps the token's whole life
 	}
 	te := &token.Entry{
-		Policies: policies, Meta: a.Metadata, DisplayName: a.DisplayName, NumUses: a.NumUses,
+		Policies: policies, Meta: a.Metadata, DisplayName: loginDisplayName(path, a.DisplayName), NumUses: a.NumUses,
 		TTL: a.TTL, ExplicitMaxTTL: explicit, Period: a.Period, Renewable: a.Renewable,
 		Orphan: true, Path: path, EntityID: a.EntityID, InternalData: a.InternalData, BoundCIDRs: a.BoundCIDRs,
 	}
@@ -132,6 +132,20 @@ func (c *Core) mintToken(ctx context.Context, st *unsealedState, path string, a 
 	a.ClientToken, a.Accessor, a.Policies, a.TokenPolicies, a.Orphan = te.ID, te.Accessor, te.Policies, te.Policies, true
 	a.TTL, a.TokenType = te.TTL, "service"
 	return nil
+}
+
+// loginDisplayName is Vault's display name of a login token: the auth
+// mount path (without "auth/", slashes as dashes) and the method's name.
+func loginDisplayName(path, name string) string {
+	mount := strings.TrimPrefix(path, "auth/")
+	if i := strings.Index(mount, "/login"); i >= 0 {
+		mount = mount[:i]
+	}
+	prefix := strings.ReplaceAll(strings.Trim(mount, "/"), "/", "-")
+	if name == "" {
+		return prefix
+	}
+	return prefix + "-" + name
 }
 
 func contains(list []string, s string) bool {
