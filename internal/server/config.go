@@ -36,14 +36,17 @@ type StorageConfig struct {
 
 // ListenerConfig is one `listener "tcp"` block.
 type ListenerConfig struct {
-	Type           string
-	Address        string  `hcl:"address"`
-	TLSCertFile    string  `hcl:"tls_cert_file"`
-	TLSKeyFile     string  `hcl:"tls_key_file"`
-	TLSDisable     bool    `hcl:"tls_disable"`
-	MaxRequestSize int64   `hcl:"max_request_size"`
-	RateLimit      float64 `hcl:"rate_limit"`
-	RateBurst      int     `hcl:"rate_burst"`
+	Type        string
+	Address     string `hcl:"address"`
+	TLSCertFile string `hcl:"tls_cert_file"`
+	TLSKeyFile  string `hcl:"tls_key_file"`
+	TLSDisable  bool   `hcl:"tls_disable"`
+	// TLSDisableClientCerts stops the listener asking for client
+	// certificates (the cert auth method then cannot log anyone in).
+	TLSDisableClientCerts bool    `hcl:"tls_disable_client_certs"`
+	MaxRequestSize        int64   `hcl:"max_request_size"`
+	RateLimit             float64 `hcl:"rate_limit"`
+	RateBurst             int     `hcl:"rate_burst"`
 }
 
 type topLevel struct {

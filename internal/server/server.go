@@ -99,7 +99,13 @@ func (s *Server) listen(l ListenerConfig) error {
 			_ = ln.Close()
 			return fmt.Errorf("listener %s: load TLS key pair: %w", l.Address, err)
 		}
-		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		// Client certificates are requested, not required: the cert auth
+		// method verifies them against its own trusted CAs.
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert},
+			ClientAuth: tls.RequestClientCert}
+		if l.TLSDisableClientCerts {
+			hs.TLSConfig.ClientAuth = tls.NoClientCert
+		}
 		ln = tls.NewListener(ln, hs.TLSConfig)
 	}
 	s.Addrs = append(s.Addrs, ln.Addr().String())
