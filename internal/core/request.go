@@ -43,6 +43,9 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 			return nil, err
 		}
 	}
+	if req.WrapTTL > 0 && resp != nil && resp.WrapInfo == nil && resp.Raw == nil {
+		return c.wrapResponse(ctx, st, fullPath, req.WrapTTL, resp)
+	}
 	return resp, nil
 }
 
@@ -78,11 +81,11 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 	if err != nil {
 		return nil, err
 	}
-	allowed, sudo := acl.Allow(req.Operation, fullPath, req.Data)
-	if !allowed || (e.isRoot(fullPath) && !sudo) {
+	res := acl.Check(req.Operation, fullPath, req.Data, req.WrapTTL)
+	if !res.Allowed || (e.isRoot(fullPath) && !res.Sudo) {
 		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied")
 	}
-	req.Sudo = sudo
+	req.Sudo = res.Sudo
 	if te.NumUses > 0 {
 		if te, err = st.tokens.UseToken(ctx, te); err != nil {
 			return nil, err

@@ -23,6 +23,7 @@ func (c *Core) buildState(ctx context.Context) (*unsealedState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
+	tokens.OnRevoke = c.onTokenRevoked
 	st := &unsealedState{
 		tokens:   tokens,
 		policies: policy.NewStore(barrier.NewView(c.barrier, "sys/policy/")),

@@ -175,6 +175,13 @@ func decodeRequest(r *http.Request, limit int64) (*logical.Request, error) {
 	}
 	req := &logical.Request{Operation: op, Path: path, Data: data, ClientToken: clientToken(r),
 		Conn: &logical.Connection{RemoteAddr: r.RemoteAddr, ConnState: r.TLS}}
+	if h := r.Header.Get("X-Vault-Wrap-TTL"); h != "" {
+		ttl, err := logical.ParseDuration(h)
+		if err != nil || ttl <= 0 {
+			return nil, logical.InvalidRequest("invalid X-Vault-Wrap-TTL %q: use a positive duration such as 60s or 5m", h)
+		}
+		req.WrapTTL = ttl
+	}
 	return req, nil
 }
 

@@ -17,7 +17,7 @@ type envelope struct {
 	Renewable     bool           `json:"renewable"`
 	LeaseDuration int64          `json:"lease_duration"`
 	Data          map[string]any `json:"data"`
-	WrapInfo      any            `json:"wrap_info"`
+	WrapInfo      *wrapBlock     `json:"wrap_info"`
 	Warnings      []string       `json:"warnings"`
 	Auth          *authBlock     `json:"auth"`
 	MountType     string         `json:"mount_type,omitempty"`
@@ -36,6 +36,15 @@ type authBlock struct {
 	Orphan         bool              `json:"orphan"`
 	MFARequirement any               `json:"mfa_requirement"`
 	NumUses        int               `json:"num_uses"`
+}
+
+type wrapBlock struct {
+	Token           string `json:"token"`
+	Accessor        string `json:"accessor"`
+	TTL             int64  `json:"ttl"`
+	CreationTime    string `json:"creation_time"`
+	CreationPath    string `json:"creation_path"`
+	WrappedAccessor string `json:"wrapped_accessor,omitempty"`
 }
 
 type errorBody struct {
@@ -77,6 +86,10 @@ func writeError(w http.ResponseWriter, status int, msgs ...string) {
 
 func toEnvelope(id string, resp *logical.Response) *envelope {
 	env := &envelope{RequestID: id, Data: resp.Data, Warnings: resp.Warnings}
+	if wi := resp.WrapInfo; wi != nil {
+		env.WrapInfo = &wrapBlock{Token: wi.Token, Accessor: wi.Accessor, TTL: int64(wi.TTL / time.Second),
+			CreationTime: wi.CreationTime.Format(time.RFC3339Nano), CreationPath: wi.CreationPath, WrappedAccessor: wi.WrappedAccessor}
+	}
 	if s := resp.Secret; s != nil {
 		env.LeaseID, env.Renewable, env.LeaseDuration = s.LeaseID, s.Renewable, int64(s.TTL/time.Second)
 	}

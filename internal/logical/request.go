@@ -52,6 +52,9 @@ type Request struct {
 	MountConfig MountConfig
 	// Sudo is set by core when the caller holds sudo on this path (or is root).
 	Sudo bool
+	// WrapTTL asks for the response to be wrapped in a single-use token
+	// (X-Vault-Wrap-TTL); zero means no wrapping.
+	WrapTTL time.Duration
 }
 
 // MountConfig carries a mount's tunables into its backend.

@@ -66,6 +66,18 @@ type Response struct {
 	Raw            []byte
 	RawContentType string
 	RawStatus      int
+	// WrapInfo is set instead of Data/Auth when the response was wrapped.
+	WrapInfo *WrapInfo
+}
+
+// WrapInfo describes a response-wrapping token.
+type WrapInfo struct {
+	Token           string
+	Accessor        string
+	TTL             time.Duration
+	CreationTime    time.Time
+	CreationPath    string
+	WrappedAccessor string
 }
 
 // AddWarning appends a warning.
