@@ -9,6 +9,7 @@ import (
 	"github.com/kinko-dev/kinko/internal/auth/jwt"
 	"github.com/kinko-dev/kinko/internal/auth/userpass"
 	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/secrets/cubbyhole"
 	"github.com/kinko-dev/kinko/internal/secrets/kv"
 )
 
@@ -16,6 +17,7 @@ import (
 func LogicalBackends() map[string]logical.Factory {
 	return registry(map[string]logical.Factory{}, []entry{
 		{"kv", kv.Factory},
+		{"cubbyhole", cubbyhole.Factory},
 	})
 }
 

@@ -92,27 +92,63 @@ func (c *Core) loadTable(ctx context.Context, table string) (*mountTable, error)
 	if err != nil {
 		return nil, fmt.Errorf("load %s table: %w", table, err)
 	}
-	if ok {
-		return &t, nil
+	if !ok {
+		return c.defaultTable(ctx, table)
 	}
-	return c.defaultTable(ctx, table)
+	if changed, err := c.ensureBuiltins(table, &t); err != nil {
+		return nil, err
+	} else if changed {
+		if err := c.saveTable(ctx, table, &t); err != nil {
+			return nil, err
+		}
+	}
+	return &t, nil
 }
 
-// defaultTable is the table of a freshly initialised server: sys/ (and
-// cubbyhole-free) for mounts, token/ for auth.
+// builtinMounts are present on every server and cannot be disabled:
+// sys/ and cubbyhole/ in the mounts table, token/ in the auth table.
+var builtinMounts = map[string][]struct{ path, typ, desc string }{
+	TableMounts: {
+		{"sys/", "system", "system endpoints used for control, policy and debugging"},
+		{"cubbyhole/", "cubbyhole", "per-token private secret storage"},
+	},
+	TableAuth: {{"token/", "token", "token based credentials"}},
+}
+
+// isBuiltinType reports the types that exist once, mounted by core.
+func isBuiltinType(typ string) bool {
+	return typ == "system" || typ == "token" || typ == "cubbyhole" || typ == "identity"
+}
+
+// defaultTable is the table of a freshly initialised server.
 func (c *Core) defaultTable(ctx context.Context, table string) (*mountTable, error) {
-	var e *MountEntry
-	var err error
-	if table == TableAuth {
-		e, err = newMountEntry(TableAuth, "token/", "token", "token based credentials")
-	} else {
-		e, err = newMountEntry(TableMounts, "sys/", "system", "system endpoints used for control, policy and debugging")
-	}
-	if err != nil {
+	t := &mountTable{}
+	if _, err := c.ensureBuiltins(table, t); err != nil {
 		return nil, err
 	}
-	t := &mountTable{Entries: []*MountEntry{e}}
 	return t, c.saveTable(ctx, table, t)
+}
+
+// ensureBuiltins adds any builtin mount missing from t (a table written by
+// an older version) and reports whether it changed t.
+func (c *Core) ensureBuiltins(table string, t *mountTable) (bool, error) {
+	changed := false
+	for _, b := range builtinMounts[table] {
+		found := false
+		for _, m := range t.Entries {
+			found = found || m.Path == b.path
+		}
+		if found {
+			continue
+		}
+		e, err := newMountEntry(table, b.path, b.typ, b.desc)
+		if err != nil {
+			return false, err
+		}
+		t.Entries = append(t.Entries, e)
+		changed = true
+	}
+	return changed, nil
 }
 
 func (c *Core) saveTable(ctx context.Context, table string, t *mountTable) error {

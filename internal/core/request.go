@@ -28,11 +28,9 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 	inner.Path, inner.Storage, inner.MountPoint = rel, e.view, e.prefix
 	inner.MountConfig = logical.MountConfig{DefaultLeaseTTL: e.mount.Config.DefaultLeaseTTL, MaxLeaseTTL: e.mount.Config.MaxLeaseTTL}
 	if !e.isUnauthenticated(fullPath) {
-		te, err := c.authorize(ctx, st, e, &inner, fullPath)
-		if err != nil {
+		if err := c.authorize(ctx, st, e, &inner, fullPath); err != nil {
 			return nil, err
 		}
-		inner.Auth = authFromEntry(te)
 	}
 	resp, err := e.backend.HandleRequest(ctx, &inner)
 	if err != nil {
@@ -49,28 +47,30 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 	return resp, nil
 }
 
-// authorize authenticates the token, resolves create vs update, checks the
-// ACL (and sudo for root paths) and spends one use of a limited token.
-func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, req *logical.Request, fullPath string) (*token.Entry, error) {
+// authorize authenticates the token (setting req.Auth), resolves create vs
+// update, checks the ACL (and sudo for root paths) and spends one use of a
+// limited token.
+func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, req *logical.Request, fullPath string) error {
 	if req.ClientToken == "" {
-		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: missing client token")
+		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: missing client token")
 	}
 	te, err := st.tokens.Lookup(ctx, req.ClientToken)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if te == nil {
-		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: invalid token")
+		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: invalid token")
 	}
 	if len(te.BoundCIDRs) > 0 && (req.Conn == nil || !tokenutil.RemoteAllowed(te.BoundCIDRs, req.Conn.RemoteAddr)) {
-		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token may not be used from this address")
+		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token may not be used from this address")
 	}
+	req.Auth = authFromEntry(te)
 	if req.Operation == logical.UpdateOperation || req.Operation == logical.CreateOperation {
 		req.Operation = logical.UpdateOperation
 		if ec, ok := e.backend.(logical.ExistenceChecker); ok {
 			found, exists, err := ec.HandleExistenceCheck(ctx, req)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if found && !exists {
 				req.Operation = logical.CreateOperation
@@ -79,22 +79,23 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 	}
 	acl, err := st.policies.ACL(ctx, te.Policies)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	res := acl.Check(req.Operation, fullPath, req.Data, req.WrapTTL)
 	if !res.Allowed || (e.isRoot(fullPath) && !res.Sudo) {
-		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied")
+		return logical.Errorf(logical.ErrPermissionDenied, "permission denied")
 	}
 	req.Sudo = res.Sudo
 	if te.NumUses > 0 {
 		if te, err = st.tokens.UseToken(ctx, te); err != nil {
-			return nil, err
+			return err
 		}
 		if te == nil {
-			return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: token has no uses left")
+			return logical.Errorf(logical.ErrPermissionDenied, "permission denied: token has no uses left")
 		}
+		req.Auth.NumUses = te.NumUses
 	}
-	return te, nil
+	return nil
 }
 
 func authFromEntry(te *token.Entry) *logical.Auth {

@@ -92,8 +92,8 @@ func (c *Core) EnableMount(ctx context.Context, table string, m *MountEntry) err
 	if m.Type == "" {
 		return logical.InvalidRequest("a type is required")
 	}
-	if m.Type == "system" || m.Type == "token" {
-		return logical.InvalidRequest("cannot mount a backend of type %q", m.Type)
+	if isBuiltinType(m.Type) {
+		return logical.InvalidRequest("cannot mount a backend of type %q: it is built in", m.Type)
 	}
 	c.mountMu.Lock()
 	defer c.mountMu.Unlock()
@@ -163,8 +163,8 @@ func (c *Core) DisableMount(ctx context.Context, table, path string) error {
 		return nil // Vault: disabling an absent mount succeeds
 	}
 	m := t.Entries[idx]
-	if m.Type == "system" || m.Type == "token" {
-		return logical.InvalidRequest("cannot unmount %q", m.fullPath())
+	if isBuiltinType(m.Type) {
+		return logical.InvalidRequest("cannot unmount %q: it is built in", m.fullPath())
 	}
 	t.Entries = append(t.Entries[:idx], t.Entries[idx+1:]...)
 	if err := c.saveTable(ctx, table, t); err != nil {

@@ -101,12 +101,21 @@ func (c *Core) unwrap(ctx context.Context, st *unsealedState, raw string) (*wrap
 	return &w, wrapView(c).Delete(ctx, te.Accessor)
 }
 
-// onTokenRevoked drops the wrapped response of an expired or revoked
-// wrapping token.
+// onTokenRevoked drops what belonged to a revoked or expired token: the
+// wrapped response of a wrapping token, and the token's cubbyhole.
 func (c *Core) onTokenRevoked(ctx context.Context, te *token.Entry) {
 	if len(te.Policies) == 1 && te.Policies[0] == wrappingPolicy {
 		if err := wrapView(c).Delete(ctx, te.Accessor); err != nil {
 			c.logger.Warn("could not delete a wrapped response", "error", err)
+		}
+	}
+	st := c.state.Load()
+	if st == nil || te.Accessor == "" {
+		return
+	}
+	if e, _ := st.router.Load().match("cubbyhole/x"); e != nil && e.mount.Type == "cubbyhole" {
+		if err := logical.ClearPrefix(ctx, e.view, te.Accessor+"/"); err != nil {
+			c.logger.Warn("could not clear a revoked token's cubbyhole", "error", err)
 		}
 	}
 }

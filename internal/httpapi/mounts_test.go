@@ -93,3 +93,33 @@ func TestTokensAndPolicies(t *testing.T) {
 		t.Fatalf("delete root policy: %d %s", r.status, r.raw)
 	}
 }
+
+func TestCubbyhole(t *testing.T) {
+	s := testserver.Start(t)
+	newToken := func() string {
+		r := call(t, s, "POST", "/v1/auth/token/create", s.RootToken, `{"policies":["default"]}`)
+		return r.body["auth"].(map[string]any)["client_token"].(string)
+	}
+	a, b := newToken(), newToken()
+	steps := []struct {
+		name, method, path, tok, body string
+		status                        int
+	}{
+		{"write own", "POST", "/v1/cubbyhole/note", a, `{"pin":"1234"}`, 204},
+		{"read own", "GET", "/v1/cubbyhole/note", a, "", 200},
+		{"other token", "GET", "/v1/cubbyhole/note", b, "", 404},
+		{"root cannot read", "GET", "/v1/cubbyhole/note", s.RootToken, "", 404},
+		{"cannot disable", "DELETE", "/v1/sys/mounts/cubbyhole", s.RootToken, "", 400},
+		{"cannot mount another", "POST", "/v1/sys/mounts/cubby2", s.RootToken, `{"type":"cubbyhole"}`, 400},
+		{"revoke a", "POST", "/v1/auth/token/revoke-self", a, "", 204},
+	}
+	for _, st := range steps {
+		if r := call(t, s, st.method, st.path, st.tok, st.body); r.status != st.status {
+			t.Fatalf("%s: %d %s", st.name, r.status, r.raw)
+		}
+	}
+	// a's cubbyhole is gone with a: nothing is left under its accessor
+	if r := call(t, s, "LIST", "/v1/cubbyhole/", b, ""); r.status != 404 {
+		t.Fatalf("b's cubbyhole not empty: %d %s", r.status, r.raw)
+	}
+}
