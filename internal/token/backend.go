@@ -70,7 +70,7 @@ func (s *Store) buildFramework() *logical.Framework {
 
 // lookupData renders an entry as Vault's token lookup data. id is the raw
 // token when the caller presented it, "" for accessor lookups.
-func (s *Store) lookupData(e *Entry, id string) map[string]any {
+func (s *Store) lookupData(ctx context.Context, e *Entry, id string) map[string]any {
 	now := s.now()
 	var expire any
 	if !e.ExpireTime.IsZero() {
@@ -102,6 +102,14 @@ func (s *Store) lookupData(e *Entry, id string) map[string]any {
 	if e.Period > 0 {
 		data["period"] = secs(e.Period)
 	}
+	if e.EntityID != "" && s.IdentityPolicies != nil {
+		if ip := s.IdentityPolicies(ctx, e.EntityID); len(ip) > 0 {
+			data["identity_policies"] = ip
+		}
+	}
+	if len(e.BoundCIDRs) > 0 {
+		data["bound_cidrs"] = e.BoundCIDRs
+	}
 	if e.Role != "" {
 		data["role"] = e.Role
 	}
@@ -132,7 +140,7 @@ func (s *Store) lookupRaw(ctx context.Context, raw string) (*logical.Response, e
 	if e == nil {
 		return nil, ErrBadToken
 	}
-	return logical.DataResponse(s.lookupData(e, raw)), nil
+	return logical.DataResponse(s.lookupData(ctx, e, raw)), nil
 }
 
 func (s *Store) handleLookupAccessor(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
@@ -143,7 +151,7 @@ func (s *Store) handleLookupAccessor(ctx context.Context, req *logical.Request, 
 	if e == nil {
 		return nil, ErrInvalidAccessor
 	}
-	return logical.DataResponse(s.lookupData(e, "")), nil
+	return logical.DataResponse(s.lookupData(ctx, e, "")), nil
 }
 
 func (s *Store) handleAccessors(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {

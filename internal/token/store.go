@@ -74,6 +74,9 @@ type Store struct {
 	// stopped authenticating and before its entry is deleted (the lease
 	// manager revokes the token's leases here). Set it before use.
 	OnRevoke func(ctx context.Context, e *Entry)
+	// IdentityPolicies, if set, returns the policies a token gets from its
+	// identity entity and groups; lookups show them. Set it before use.
+	IdentityPolicies func(ctx context.Context, entityID string) []string
 }
 
 // NewStore opens the token store kept in view, creating its salt on first
