@@ -11,7 +11,7 @@ set -euo pipefail
 target="${1:-kinko}"
 dur="${DURATION:-10s}"
 port_dev=18300
-port_durable=18301
+port_durable=18310
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -45,18 +45,25 @@ storage "raft" { path = "$work/data" node_id = "n1" }
 listener "tcp" { address = "127.0.0.1:$port_durable" tls_disable = true }
 api_addr = "http://127.0.0.1:$port_durable"
 cluster_addr = "http://127.0.0.1:$((port_durable+1))"
-disable_mlock = true
 HCL
 fi
 "$bin" server -config="$work/server.hcl" >"$work/durable.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$port_durable/v1/sys/seal-status" >/dev/null 2>&1 && break; sleep 0.1; done
-init=$(curl -sf -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "http://127.0.0.1:$port_durable/v1/sys/init")
+init=""
+for _ in $(seq 1 100); do
+  init=$(curl -sf -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "http://127.0.0.1:$port_durable/v1/sys/init") && break
+  sleep 0.1
+done
+[ -n "$init" ] || { echo "init failed:"; cat "$work/durable.log"; exit 1; } >&2
 key=$(echo "$init" | sed 's/.*"keys_base64":\["\([^"]*\)".*/\1/')
 root=$(echo "$init" | sed 's/.*"root_token":"\([^"]*\)".*/\1/')
 curl -sf -X PUT -d "{\"key\":\"$key\"}" "http://127.0.0.1:$port_durable/v1/sys/unseal" >/dev/null
 for _ in $(seq 1 100); do curl -sf -H "X-Vault-Token: $root" "http://127.0.0.1:$port_durable/v1/sys/mounts" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf -H "X-Vault-Token: $root" -X POST -d '{"type":"kv","options":{"version":"2"}}' "http://127.0.0.1:$port_durable/v1/sys/mounts/secret" >/dev/null
+for _ in $(seq 1 100); do
+  curl -sf -H "X-Vault-Token: $root" -X POST -d '{"type":"kv","options":{"version":"2"}}' "http://127.0.0.1:$port_durable/v1/sys/mounts/secret" >/dev/null && break
+  sleep 0.1
+done
 
 secret='{"data":{"user":"app","password":"correct horse battery staple"}}'
 curl -sf -H "X-Vault-Token: root" -X POST -d "$secret" "http://127.0.0.1:$port_dev/v1/secret/data/bench" >/dev/null
