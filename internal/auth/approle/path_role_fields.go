@@ -56,54 +56,9 @@ func fieldEndpoints() []fieldEndpoint {
 			func(p *tokenutil.Params) any { return p.TokenNumUses }, func(p *tokenutil.Params) { p.TokenNumUses = 0 }),
 		tokenParam("token-bound-cidrs", "token_bound_cidrs",
 			func(p *tokenutil.Params) any { return nonNil(p.TokenBoundCIDRs) }, func(p *tokenutil.Params) { p.TokenBoundCIDRs = nil }),
-		{
-			suffix: "secret-id-num-uses",
-			fields: map[string]*logical.FieldSchema{"secret_id_num_uses": field(logical.TypeInt, "Logins allowed per secret ID (0 = unlimited).")},
-			read:   func(r *role) map[string]any { return map[string]any{"secret_id_num_uses": r.SecretIDNumUses} },
-			set: func(_ *backend, _ *logical.Request, d *logical.FieldData, r *role) error {
-				v, ok, _ := d.GetOk("secret_id_num_uses")
-				if !ok {
-					return logical.InvalidRequest("missing secret_id_num_uses")
-				}
-				if v.(int) < 0 {
-					return logical.InvalidRequest("secret_id_num_uses cannot be negative")
-				}
-				r.SecretIDNumUses = v.(int)
-				return nil
-			},
-			reset: func(r *role) { r.SecretIDNumUses = 0 },
-			help:  "Read, update or reset the secret_id_num_uses of a role.",
-		},
-		{
-			suffix: "secret-id-ttl",
-			fields: map[string]*logical.FieldSchema{"secret_id_ttl": field(logical.TypeDurationSecond, "Lifetime of secret IDs (0 = no expiry).")},
-			read:   func(r *role) map[string]any { return map[string]any{"secret_id_ttl": seconds(r.SecretIDTTL)} },
-			set: func(_ *backend, _ *logical.Request, d *logical.FieldData, r *role) error {
-				v, ok, _ := d.GetOk("secret_id_ttl")
-				if !ok {
-					return logical.InvalidRequest("missing secret_id_ttl")
-				}
-				r.SecretIDTTL = v.(time.Duration)
-				return nil
-			},
-			reset: func(r *role) { r.SecretIDTTL = 0 },
-			help:  "Read, update or reset the secret_id_ttl of a role.",
-		},
-		{
-			suffix: "bind-secret-id",
-			fields: map[string]*logical.FieldSchema{"bind_secret_id": field(logical.TypeBool, "Require a secret_id at login.")},
-			read:   func(r *role) map[string]any { return map[string]any{"bind_secret_id": r.BindSecretID} },
-			set: func(_ *backend, _ *logical.Request, d *logical.FieldData, r *role) error {
-				v, ok, _ := d.GetOk("bind_secret_id")
-				if !ok {
-					return logical.InvalidRequest("missing bind_secret_id")
-				}
-				r.BindSecretID = v.(bool)
-				return nil
-			},
-			reset: func(r *role) { r.BindSecretID = true },
-			help:  "Read, update or reset the bind_secret_id of a role.",
-		},
+		secretIDNumUsesEndpoint(),
+		secretIDTTLEndpoint(),
+		bindSecretIDEndpoint(),
 		cidrEndpoint("secret-id-bound-cidrs", "secret_id_bound_cidrs"),
 		cidrEndpoint("bound-cidr-list", "bound_cidr_list"),
 		{
@@ -112,6 +67,63 @@ func fieldEndpoints() []fieldEndpoint {
 			read:   func(r *role) map[string]any { return map[string]any{"local_secret_ids": r.LocalSecretIDs} },
 			help:   "Read whether a role's secret IDs are cluster-local.",
 		},
+	}
+}
+
+func secretIDNumUsesEndpoint() fieldEndpoint {
+	return fieldEndpoint{
+		suffix: "secret-id-num-uses",
+		fields: map[string]*logical.FieldSchema{"secret_id_num_uses": field(logical.TypeInt, "Logins allowed per secret ID (0 = unlimited).")},
+		read:   func(r *role) map[string]any { return map[string]any{"secret_id_num_uses": r.SecretIDNumUses} },
+		set: func(_ *backend, _ *logical.Request, d *logical.FieldData, r *role) error {
+			v, ok, _ := d.GetOk("secret_id_num_uses")
+			if !ok {
+				return logical.InvalidRequest("missing secret_id_num_uses")
+			}
+			if v.(int) < 0 {
+				return logical.InvalidRequest("secret_id_num_uses cannot be negative")
+			}
+			r.SecretIDNumUses = v.(int)
+			return nil
+		},
+		reset: func(r *role) { r.SecretIDNumUses = 0 },
+		help:  "Read, update or reset the secret_id_num_uses of a role.",
+	}
+}
+
+func secretIDTTLEndpoint() fieldEndpoint {
+	return fieldEndpoint{
+		suffix: "secret-id-ttl",
+		fields: map[string]*logical.FieldSchema{"secret_id_ttl": field(logical.TypeDurationSecond, "Lifetime of secret IDs (0 = no expiry).")},
+		read:   func(r *role) map[string]any { return map[string]any{"secret_id_ttl": seconds(r.SecretIDTTL)} },
+		set: func(_ *backend, _ *logical.Request, d *logical.FieldData, r *role) error {
+			v, ok, _ := d.GetOk("secret_id_ttl")
+			if !ok {
+				return logical.InvalidRequest("missing secret_id_ttl")
+			}
+			r.SecretIDTTL = v.(time.Duration)
+			return nil
+		},
+		reset: func(r *role) { r.SecretIDTTL = 0 },
+		help:  "Read, update or reset the secret_id_ttl of a role.",
+	}
+}
+
+func bindSecretIDEndpoint() fieldEndpoint {
+	return fieldEndpoint{
+		suffix: "bind-secret-id",
+		fields: map[string]*logical.FieldSchema{"bind_secret_id": field(logical.TypeBool, "Require a secret_id at login.")},
+		read:   func(r *role) map[string]any { return map[string]any{"bind_secret_id": r.BindSecretID} },
+		set: func(_ *backend, _ *logical.Request, d *logical.FieldData, r *role) error {
+			v, ok, _ := d.GetOk("bind_secret_id")
+			if !ok {
+				return logical.InvalidRequest("missing bind_secret_id")
+			}
+			r.BindSecretID = v.(bool)
+			return nil
+		},
+		reset: func(r *role) { r.BindSecretID = true },
+		help:  "Read, update or reset the bind_secret_id of a role.",
 	}
 }
 

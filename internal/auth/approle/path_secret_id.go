@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
 	"github.com/kinko-dev/kinko/internal/logical"
@@ -65,6 +66,10 @@ func (b *backend) secretIDCustom(ctx context.Context, req *logical.Request, d *l
 	id := d.Get("secret_id").(string)
 	if len(id) > maxInputLength {
 		return nil, logical.InvalidRequest("secret_id is longer than maximum of %d bytes", maxInputLength)
+	}
+	if id != strings.TrimSpace(id) {
+		// Login trims what it is given, so such a secret ID could never be used.
+		return nil, logical.InvalidRequest("secret_id must not begin or end with whitespace")
 	}
 	return b.issueSecretID(ctx, req, d, id)
 }
@@ -170,6 +175,9 @@ func parseMetadata(s string) (map[string]string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return out, nil
+	}
+	if !utf8.ValidString(s) {
+		return nil, logical.InvalidRequest("failed to parse metadata: it must be valid UTF-8")
 	}
 	if raw, err := base64.StdEncoding.DecodeString(s); err == nil && json.Valid(raw) {
 		s = string(raw)

@@ -128,6 +128,8 @@ func TestSecretIDCustom(t *testing.T) {
 	e.fail(logical.UpdateOperation, "role/web/custom-secret-id", map[string]any{"secret_id": "my-secret"},
 		logical.ErrInvalidRequest, "secret_id is already registered")
 	e.fail(logical.UpdateOperation, "role/web/custom-secret-id", nil, logical.ErrInvalidRequest, "missing secret_id")
+	e.fail(logical.UpdateOperation, "role/web/custom-secret-id", map[string]any{"secret_id": " padded"},
+		logical.ErrInvalidRequest, "secret_id must not begin or end with whitespace")
 	e.fail(logical.UpdateOperation, "role/web/custom-secret-id", map[string]any{"secret_id": strings.Repeat("x", maxInputLength+1)},
 		logical.ErrInvalidRequest, "")
 }
