@@ -47,6 +47,10 @@ type backend struct {
 	secretLocks [256]sync.Mutex
 	roleIDMu    sync.Mutex
 	tidying     atomic.Bool
+
+	// roleCache holds decoded roles for login (see cachedRole).
+	roleCache    sync.Map // storage key -> *cachedEntry
+	roleCacheLen atomic.Int64
 }
 
 // Factory builds the AppRole auth method for one mount.

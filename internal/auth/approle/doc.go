@@ -11,7 +11,7 @@
 //	role/<lower-case name>               role record (JSON), incl. a random
 //	                                     per-role HMAC key that never leaves
 //	                                     storage
-//	role_id/<HMAC(salt, role_id)>        index: role ID -> role name
+//	role_id/<HMAC(salt, role_id)>        index: role ID -> role name (raw)
 //	secret_id/<HMAC(rk, name)>/<HMAC(rk, secret_id)>
 //	                                     secret ID record (rk = role key);
 //	                                     secret_id_local/ for roles with
@@ -41,14 +41,17 @@
 // # Login cost
 //
 // A login reads the role_id index, the role and the secret record (the
-// salt is cached in memory after the first read) and writes nothing unless
-// the secret ID has a use limit: then one decrement (or one delete of the
-// last use) under the secret's lock.
+// salt is cached in memory after the first read; the role is decoded only
+// when its stored bytes changed) and writes nothing unless the secret ID
+// has a use limit: then one decrement (or one delete of the last use) under
+// the secret's lock.
 //
 // # Concurrency
 //
 // The backend holds no state except the cached salt (immutable once
-// created), a clock, and striped locks: role stripes (RW) serialise writes
+// created), a login cache of decoded roles that is only used when the bytes
+// just read from storage equal those it was decoded from (so it is never
+// stale, even across a cluster), a clock, and striped locks: role stripes (RW) serialise writes
 // to one role against each other and against secret-ID creation for it;
 // secret stripes serialise use-count decrements, deletes and creation of
 // one secret ID; roleIDMu serialises role_id index changes so two roles can

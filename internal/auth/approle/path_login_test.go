@@ -242,8 +242,28 @@ func TestLoginStaleIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := logical.PutJSON(t.Context(), e.s, key, roleIDIndex{Name: "web"}); err != nil {
+	if err := e.s.Put(t.Context(), &logical.StorageEntry{Key: key, Value: []byte("web")}); err != nil {
 		t.Fatal(err)
 	}
 	e.failLogin("forged", sid, invalidCreds)
+}
+
+// TestLoginSeesRoleChanges checks the login cache never serves a stale role.
+func TestLoginSeesRoleChanges(t *testing.T) {
+	e := newEnv(t)
+	roleID := e.role("web", map[string]any{"token_policies": "a"})
+	sid, _ := e.secret("web", nil)
+	if a := e.mustLogin(roleID, sid); !reflect.DeepEqual(a.Policies, []string{"a"}) {
+		t.Fatalf("policies = %v", a.Policies)
+	}
+	e.ok(logical.UpdateOperation, "role/web/policies", map[string]any{"token_policies": "b"})
+	if a := e.mustLogin(roleID, sid); !reflect.DeepEqual(a.Policies, []string{"b"}) {
+		t.Fatalf("policies after update = %v", a.Policies)
+	}
+	e.ok(logical.DeleteOperation, "role/web", nil)
+	e.failLogin(roleID, sid, invalidCreds)
+	// The same name recreated with the same custom role ID must not accept
+	// the old secret ID (a new role key, and the old secrets were deleted).
+	e.role("web", map[string]any{"role_id": roleID})
+	e.failLogin(roleID, sid, invalidCreds)
 }

@@ -1,6 +1,7 @@
 package approle
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -30,6 +31,10 @@ type role struct {
 	// were set through the deprecated names, so reads show them as Vault does.
 	Policies []string      `json:"policies,omitempty"`
 	Period   time.Duration `json:"period,omitempty"`
+
+	// dir caches secretDir() in records shared through the login cache
+	// (set before the record is published, never written after).
+	dir string
 }
 
 // secretPrefix is where the role's secret IDs live.
@@ -49,6 +54,9 @@ func (r *role) accessorPrefix() string {
 
 // secretDir is the folder of the role's secret ID records.
 func (r *role) secretDir() string {
+	if r.dir != "" {
+		return r.dir
+	}
 	return r.secretPrefix() + hmacHex(r.HMACKey, r.Name) + "/"
 }
 
@@ -108,18 +116,18 @@ func loadRole(ctx context.Context, s logical.Storage, name string) (*role, error
 	return r, nil
 }
 
-// roleByID resolves a role ID presented at login; nil when unknown.
+// roleByID resolves a role ID presented at login; nil when unknown. The
+// returned record may be shared with concurrent logins: read-only.
 func (b *backend) roleByID(ctx context.Context, s logical.Storage, roleID string) (*role, error) {
 	key, err := b.saltedKey(ctx, s, roleIDPrefix, roleID)
 	if err != nil {
 		return nil, err
 	}
-	var idx roleIDIndex
-	found, err := logical.GetJSON(ctx, s, key, &idx)
+	name, found, err := readIndex(ctx, s, key)
 	if err != nil || !found {
 		return nil, err
 	}
-	r, err := loadRole(ctx, s, idx.Name)
+	r, err := b.cachedRole(ctx, s, name)
 	if err != nil || r == nil {
 		return nil, err
 	}
@@ -129,9 +137,49 @@ func (b *backend) roleByID(ctx context.Context, s logical.Storage, roleID string
 	return r, nil
 }
 
-// roleIDIndex is the value stored under role_id/.
-type roleIDIndex struct {
-	Name string `json:"name"`
+// maxCachedRoles bounds the login cache; it is emptied when full.
+const maxCachedRoles = 4096
+
+// cachedEntry is a decoded role and the exact stored bytes it came from.
+type cachedEntry struct {
+	raw []byte
+	r   *role
+}
+
+// cachedRole reads a role for login. The storage read always happens; the
+// JSON decoding is skipped when the stored bytes equal those of the cached
+// record, so the cache can never serve a stale role.
+func (b *backend) cachedRole(ctx context.Context, s logical.Storage, name string) (*role, error) {
+	key := rolePrefix + normalizeName(name)
+	e, err := s.Get(ctx, key)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	if v, ok := b.roleCache.Load(key); ok {
+		if c := v.(*cachedEntry); bytes.Equal(c.raw, e.Value) {
+			return c.r, nil
+		}
+	}
+	r := &role{}
+	if err := json.Unmarshal(e.Value, r); err != nil {
+		return nil, fmt.Errorf("approle: decode role: %w", err)
+	}
+	r.dir = r.secretDir()
+	if b.roleCacheLen.Add(1) > maxCachedRoles {
+		b.roleCache.Clear()
+		b.roleCacheLen.Store(0)
+	}
+	b.roleCache.Store(key, &cachedEntry{raw: e.Value, r: r})
+	return r, nil
+}
+
+// readIndex reads the role name stored under a role_id index key.
+func readIndex(ctx context.Context, s logical.Storage, key string) (string, bool, error) {
+	e, err := s.Get(ctx, key)
+	if err != nil || e == nil {
+		return "", false, err
+	}
+	return string(e.Value), true, nil
 }
 
 // saveRole validates r and writes it with its role_id index, replacing the
@@ -153,13 +201,12 @@ func (b *backend) saveRole(ctx context.Context, s logical.Storage, r *role, prev
 	if err != nil {
 		return err
 	}
-	var idx roleIDIndex
-	found, err := logical.GetJSON(ctx, s, newKey, &idx)
+	owner, found, err := readIndex(ctx, s, newKey)
 	if err != nil {
 		return err
 	}
-	if found && idx.Name != r.Name {
-		if other, err := loadRole(ctx, s, idx.Name); err != nil {
+	if found && owner != r.Name {
+		if other, err := loadRole(ctx, s, owner); err != nil {
 			return err
 		} else if other != nil && other.RoleID == r.RoleID {
 			return logical.InvalidRequest("role_id already in use")
@@ -176,11 +223,7 @@ func (b *backend) writeRole(ctx context.Context, s logical.Storage, r *role, new
 	if err != nil {
 		return fmt.Errorf("approle: encode role: %w", err)
 	}
-	idx, err := json.Marshal(roleIDIndex{Name: r.Name})
-	if err != nil {
-		return err
-	}
-	ops := []storage.Op{putOp(newKey, idx), putOp(rolePrefix+r.Name, rec)}
+	ops := []storage.Op{putOp(newKey, []byte(r.Name)), putOp(rolePrefix+r.Name, rec)}
 	if previousRoleID != "" && previousRoleID != r.RoleID {
 		oldKey, err := b.saltedKey(ctx, s, roleIDPrefix, previousRoleID)
 		if err != nil {
@@ -210,11 +253,11 @@ func (b *backend) deleteRole(ctx context.Context, s logical.Storage, r *role) er
 	b.roleIDMu.Lock()
 	defer b.roleIDMu.Unlock()
 	ops := []storage.Op{deleteOp(rolePrefix + r.Name)}
-	var idx roleIDIndex
-	if found, err := logical.GetJSON(ctx, s, idxKey, &idx); err != nil {
+	if owner, found, err := readIndex(ctx, s, idxKey); err != nil {
 		return err
-	} else if found && idx.Name == r.Name {
+	} else if found && owner == r.Name {
 		ops = append(ops, deleteOp(idxKey))
 	}
+	b.roleCache.Delete(rolePrefix + r.Name)
 	return commit(ctx, s, ops)
 }
