@@ -69,7 +69,7 @@ var errUnsupportedMedia = errors.New("PATCH requires Content-Type: application/m
 // Numbers are kept exact (json.Number).
 func decodeBody(body []byte) (map[string]any, error) {
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
+	if len(body) == 0 || string(body) == "null" { // the Vault client sends null for no data
 		return nil, nil
 	}
 	if body[0] != '{' {

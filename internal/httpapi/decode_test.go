@@ -30,6 +30,7 @@ func TestDecodeRequest(t *testing.T) {
 		{"bad method", "TRACE", "/v1/secret/a", "", "", "", "", logical.ErrUnsupportedOp},
 		{"malformed json", "POST", "/v1/secret/a", `{"a":`, "", "", "", logical.ErrInvalidRequest},
 		{"json array", "POST", "/v1/secret/a", `[1,2]`, "", "", "", logical.ErrInvalidRequest},
+		{"null body", "PUT", "/v1/sys/wrapping/unwrap", `null`, "", logical.UpdateOperation, "sys/wrapping/unwrap", nil},
 		{"trailing data", "POST", "/v1/secret/a", `{"a":1} {"b":2}`, "", "", "", logical.ErrInvalidRequest},
 		{"dot dot", "GET", "/v1/secret/../sys/raw", "", "", "", "", logical.ErrInvalidRequest},
 		{"empty segment", "GET", "/v1/secret//a", "", "", "", "", logical.ErrInvalidRequest},

@@ -47,6 +47,33 @@ type wrapBlock struct {
 	WrappedAccessor string `json:"wrapped_accessor,omitempty"`
 }
 
+type mfaBlock struct {
+	RequestID   string                         `json:"mfa_request_id"`
+	Constraints map[string]map[string][]mfaRef `json:"mfa_constraints"`
+}
+
+type mfaRef struct {
+	Type         string `json:"type"`
+	ID           string `json:"id"`
+	UsesPasscode bool   `json:"uses_passcode"`
+	Name         string `json:"name"`
+}
+
+func toMFABlock(m *logical.MFARequirement) *mfaBlock {
+	if m == nil {
+		return nil
+	}
+	b := &mfaBlock{RequestID: m.RequestID, Constraints: map[string]map[string][]mfaRef{}}
+	for name, methods := range m.Constraints {
+		refs := make([]mfaRef, 0, len(methods))
+		for _, x := range methods {
+			refs = append(refs, mfaRef{Type: x.Type, ID: x.ID, UsesPasscode: x.UsesPasscode, Name: x.Name})
+		}
+		b.Constraints[name] = map[string][]mfaRef{"any": refs}
+	}
+	return b
+}
+
 type errorBody struct {
 	Errors []string `json:"errors"`
 }
@@ -98,6 +125,7 @@ func toEnvelope(id string, resp *logical.Response) *envelope {
 			ClientToken: a.ClientToken, Accessor: a.Accessor, Policies: a.Policies, TokenPolicies: a.TokenPolicies,
 			Metadata: a.Metadata, LeaseDuration: int64(a.TTL / time.Second), Renewable: a.Renewable,
 			EntityID: a.EntityID, TokenType: a.TokenType, Orphan: a.Orphan, NumUses: a.NumUses,
+			MFARequirement: toMFABlock(a.MFARequirement),
 		}
 		if env.Auth.TokenType == "" {
 			env.Auth.TokenType = "service"

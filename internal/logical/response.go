@@ -44,6 +44,25 @@ type Auth struct {
 	BoundCIDRs []string
 	// NoDefaultPolicy keeps "default" off the minted token.
 	NoDefaultPolicy bool
+	// MFARequirement is set by core (instead of a token) when the login
+	// must be completed through sys/mfa/validate.
+	MFARequirement *MFARequirement
+}
+
+// MFARequirement tells a client which second factors complete a login.
+type MFARequirement struct {
+	RequestID string
+	// Constraints maps an enforcement name to the methods, any one of
+	// which satisfies it.
+	Constraints map[string][]MFAMethodRef
+}
+
+// MFAMethodRef names one MFA method a client may use.
+type MFAMethodRef struct {
+	Type         string
+	ID           string
+	UsesPasscode bool
+	Name         string
 }
 
 // Alias is a caller's name within one auth mount (a username, a role ID,
