@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
 )
@@ -40,16 +41,31 @@ func (b *systemBackend) handleWrap(ctx context.Context, req *logical.Request, d 
 	return logical.DataResponse(req.Data), nil // core wraps it
 }
 
-func (b *systemBackend) handleUnwrap(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+// unwrapRequest spends the request's wrapping token and returns what it
+// guarded.
+func (b *systemBackend) unwrapRequest(ctx context.Context, req *logical.Request, d *logical.FieldData) (*unsealedState, *wrappedResponse, error) {
 	st, err := b.state()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w, err := b.c.unwrap(ctx, st, wrappingToken(req, d))
+	return st, w, err
+}
+
+func (b *systemBackend) handleUnwrap(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	_, w, err := b.unwrapRequest(ctx, req, d)
 	if err != nil {
 		return nil, err
 	}
 	return w.response(), nil
+}
+
+func (b *systemBackend) handleRewrap(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	st, w, err := b.unwrapRequest(ctx, req, d)
+	if err != nil {
+		return nil, err
+	}
+	return b.c.wrapResponse(ctx, st, w.CreationPath, w.TTL, w.response())
 }
 
 func (b *systemBackend) handleWrapLookup(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
@@ -62,19 +78,7 @@ func (b *systemBackend) handleWrapLookup(ctx context.Context, req *logical.Reque
 		return nil, err
 	}
 	return logical.DataResponse(map[string]any{
-		"creation_path": te.Path, "creation_time": te.CreationTime.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"),
+		"creation_path": te.Path, "creation_time": te.CreationTime.UTC().Format(time.RFC3339Nano),
 		"creation_ttl": secs(te.TTL),
 	}), nil
-}
-
-func (b *systemBackend) handleRewrap(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	st, err := b.state()
-	if err != nil {
-		return nil, err
-	}
-	w, err := b.c.unwrap(ctx, st, wrappingToken(req, d))
-	if err != nil {
-		return nil, err
-	}
-	return b.c.wrapResponse(ctx, st, w.CreationPath, w.TTL, w.response())
 }
