@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/barrier"
+	"github.com/kinko-dev/kinko/internal/identity"
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/policy"
 	"github.com/kinko-dev/kinko/internal/storage"
@@ -60,6 +61,8 @@ type unsealedState struct {
 	router   atomic.Pointer[router]
 	tokens   *token.Store
 	policies *policy.Store
+	identity *identity.Store
+	mfa      mfaPendingStore
 	cancel   context.CancelFunc
 }
 

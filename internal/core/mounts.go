@@ -51,6 +51,8 @@ func (m *MountEntry) viewPrefix() string {
 		return "sys/system/"
 	case m.Type == "token":
 		return "sys/token/"
+	case m.Type == "identity":
+		return "sys/identity/"
 	case m.Table == TableAuth:
 		return "auth/" + m.UUID + "/"
 	}
@@ -111,6 +113,7 @@ var builtinMounts = map[string][]struct{ path, typ, desc string }{
 	TableMounts: {
 		{"sys/", "system", "system endpoints used for control, policy and debugging"},
 		{"cubbyhole/", "cubbyhole", "per-token private secret storage"},
+		{"identity/", "identity", "identity store: entities, aliases, groups, MFA"},
 	},
 	TableAuth: {{"token/", "token", "token based credentials"}},
 }
@@ -164,6 +167,8 @@ func (c *Core) instantiate(ctx context.Context, st *unsealedState, m *MountEntry
 		b = newSystemBackend(c)
 	case "token":
 		b = st.tokens.Backend()
+	case "identity":
+		b = st.identity.Backend()
 	default:
 		factories := c.conf.LogicalBackends
 		if m.Table == TableAuth {

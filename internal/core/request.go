@@ -37,7 +37,7 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 		return resp, err
 	}
 	if resp != nil && resp.Auth != nil && resp.Auth.ClientToken == "" {
-		if err := c.mintToken(ctx, st, fullPath, resp.Auth); err != nil {
+		if err := c.completeLogin(ctx, st, e, fullPath, resp); err != nil {
 			return nil, err
 		}
 	}
@@ -64,6 +64,9 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 	if len(te.BoundCIDRs) > 0 && (req.Conn == nil || !tokenutil.RemoteAllowed(te.BoundCIDRs, req.Conn.RemoteAddr)) {
 		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token may not be used from this address")
 	}
+	if st.entityDisabled(ctx, te) {
+		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token's entity is disabled")
+	}
 	req.Auth = authFromEntry(te)
 	if req.Operation == logical.UpdateOperation || req.Operation == logical.CreateOperation {
 		req.Operation = logical.UpdateOperation
@@ -77,7 +80,7 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 			}
 		}
 	}
-	acl, err := st.policies.ACL(ctx, te.Policies)
+	acl, err := st.policies.ACL(ctx, st.effectivePolicies(ctx, te))
 	if err != nil {
 		return err
 	}

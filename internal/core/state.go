@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/barrier"
+	"github.com/kinko-dev/kinko/internal/identity"
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/policy"
 	"github.com/kinko-dev/kinko/internal/token"
@@ -24,9 +25,18 @@ func (c *Core) buildState(ctx context.Context) (*unsealedState, error) {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
 	tokens.OnRevoke = c.onTokenRevoked
+	ids, err := identity.NewStore(barrier.NewView(c.barrier, "sys/identity/"), identity.Options{Now: c.conf.Now})
+	if err != nil {
+		return nil, fmt.Errorf("identity store: %w", err)
+	}
+	tokens.IdentityPolicies = func(ctx context.Context, entityID string) []string {
+		p, _ := ids.IdentityPolicies(ctx, entityID)
+		return p
+	}
 	st := &unsealedState{
 		tokens:   tokens,
 		policies: policy.NewStore(barrier.NewView(c.barrier, "sys/policy/")),
+		identity: ids,
 	}
 	r := newRouter()
 	for _, table := range []string{TableMounts, TableAuth} {

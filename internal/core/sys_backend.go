@@ -22,13 +22,14 @@ func newSystemBackend(c *Core) *systemBackend {
 	paths = append(paths, b.policyPaths()...)
 	paths = append(paths, b.miscPaths()...)
 	paths = append(paths, b.wrappingPaths()...)
+	paths = append(paths, b.mfaPath())
 	b.Framework = (&logical.Framework{
 		PathList: paths,
 		Help:     "The system backend is built in and mounted at sys/. It configures kinko itself.",
 		Special: &logical.SpecialPaths{
 			Root: []string{"auth/*", "rotate", "seal", "raw", "raw/*"},
 			Unauthenticated: []string{"internal/ui/mounts", "internal/ui/mounts/*",
-				"wrapping/unwrap", "wrapping/lookup", "wrapping/rewrap"},
+				"wrapping/unwrap", "wrapping/lookup", "wrapping/rewrap", "mfa/validate"},
 		},
 	}).Compile()
 	return b
