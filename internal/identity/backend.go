@@ -38,6 +38,7 @@ func (s *Store) Backend() logical.Backend {
 	}
 	paths = append(paths, s.aliasPaths()...)
 	paths = append(paths, s.groupPaths()...)
+	paths = append(paths, s.mfaPaths()...)
 	return (&logical.Framework{PathList: paths, Help: "The identity store: entities, aliases and groups."}).Compile()
 }
 

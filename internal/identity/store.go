@@ -8,8 +8,9 @@
 // with an entity, so reads never touch storage. One RWMutex guards the
 // maps; IdentityPolicies answers from a cache cleared on every write.
 //
-// Login MFA (TOTP) is not built yet: LoginMFARequirement reports no
-// requirement and ValidateTOTP refuses.
+// Login MFA: TOTP methods, per-entity TOTP keys (only in storage, never
+// returned after enrolment), and login enforcements that name which mounts,
+// entities or groups must pass which methods (mfa.go).
 package identity
 
 import (
@@ -89,6 +90,10 @@ type Store struct {
 	aliases  map[string]*Alias
 	groups   map[string]*Group
 	policies map[string][]string // cache: entity ID → identity policies
+
+	totpMethods  map[string]*TOTPMethod
+	enforcements map[string]*Enforcement
+	mfaFailures  map[string]int // method/entity → failed validations since the last success
 }
 
 // NewStore loads the store from view.
@@ -97,7 +102,8 @@ func NewStore(view logical.Storage, opts Options) (*Store, error) {
 		opts.Now = time.Now
 	}
 	s := &Store{view: view, now: opts.Now, entities: map[string]*Entity{}, aliases: map[string]*Alias{},
-		groups: map[string]*Group{}, policies: map[string][]string{}}
+		groups: map[string]*Group{}, policies: map[string][]string{},
+		totpMethods: map[string]*TOTPMethod{}, enforcements: map[string]*Enforcement{}, mfaFailures: map[string]int{}}
 	ctx := context.Background()
 	for _, l := range []struct {
 		prefix string
@@ -106,6 +112,8 @@ func NewStore(view logical.Storage, opts Options) (*Store, error) {
 		{entityPrefix, func(k string) error { return loadInto(ctx, view, k, s.entities) }},
 		{aliasPrefix, func(k string) error { return loadInto(ctx, view, k, s.aliases) }},
 		{groupPrefix, func(k string) error { return loadInto(ctx, view, k, s.groups) }},
+		{mfaMethodPrefix, func(k string) error { return loadInto(ctx, view, k, s.totpMethods) }},
+		{mfaEnforcementPrefix, func(k string) error { return loadInto(ctx, view, k, s.enforcements) }},
 	} {
 		if err := logical.ScanKeys(ctx, view, l.prefix, l.load); err != nil {
 			return nil, fmt.Errorf("identity: load %s: %w", l.prefix, err)
@@ -119,7 +127,7 @@ func loadInto[T any](ctx context.Context, view logical.Storage, key string, m ma
 	if _, err := logical.GetJSON(ctx, view, key, v); err != nil {
 		return err
 	}
-	m[key[strings.IndexByte(key, '/')+1:]] = v
+	m[key[strings.LastIndexByte(key, '/')+1:]] = v
 	return nil
 }
 
@@ -282,17 +290,6 @@ func (s *Store) IdentityPolicies(ctx context.Context, entityID string) ([]string
 	sort.Strings(out)
 	s.policies[entityID] = out
 	return out, nil
-}
-
-// LoginMFARequirement reports the MFA a login needs. Login MFA is not built
-// yet, so there is never a requirement.
-func (s *Store) LoginMFARequirement(ctx context.Context, mountAccessor, mountType string, e *Entity) (*MFARequirement, error) {
-	return nil, nil
-}
-
-// ValidateTOTP always refuses until TOTP methods exist.
-func (s *Store) ValidateTOTP(ctx context.Context, methodID, entityID, passcode string) error {
-	return logical.InvalidRequest("MFA is not configured")
 }
 
 func contains(list []string, s string) bool {
