@@ -14,9 +14,13 @@
 //     leak into error messages, which include the request URL.
 //   - Redirects are followed only to the same host, or to any host over
 //     https, so the token never travels in clear text to a third party.
+//   - A client built with a wrap TTL (Config.WrapTTL, SetWrapTTL) asks the
+//     server to response-wrap every request (X-Vault-Wrap-TTL), except the
+//     internal look-ups the client makes for itself (MountInfoForPath).
 //
 // Concurrency: a Client is safe for concurrent use by multiple goroutines;
-// SetToken may be called at any time and affects requests started afterwards.
+// SetToken and SetWrapTTL may be called at any time and affect requests
+// started afterwards.
 package api
 
 import (
@@ -48,7 +52,16 @@ const (
 	EnvVaultToken      = "VAULT_TOKEN"
 	EnvVaultCACert     = "VAULT_CACERT"
 	EnvVaultSkipVerify = "VAULT_SKIP_VERIFY"
+	EnvClientCert      = "KINKO_CLIENT_CERT"
+	EnvClientKey       = "KINKO_CLIENT_KEY"
+	EnvVaultClientCert = "VAULT_CLIENT_CERT"
+	EnvVaultClientKey  = "VAULT_CLIENT_KEY"
+	EnvWrapTTL         = "KINKO_WRAP_TTL"
+	EnvVaultWrapTTL    = "VAULT_WRAP_TTL"
 )
+
+// wrapTTLHeader asks the server to response-wrap the answer for that long.
+const wrapTTLHeader = "X-Vault-Wrap-TTL"
 
 const (
 	// DefaultAddress is used when neither Config.Address nor the
@@ -66,12 +79,21 @@ const (
 // Config.MaxResponseBytes.
 var ErrResponseTooLarge = errors.New("api: response body too large")
 
-// TLSConfig configures server verification for the HTTP client that
-// NewClient builds.
+// TLSConfig configures the TLS side of the HTTP client that NewClient
+// builds: which servers to trust and, for the cert auth method, which client
+// certificate to present.
 type TLSConfig struct {
 	CACert   string // PEM file with the CA certificates to trust; system roots when empty
 	Insecure bool   // skip server certificate verification (testing only)
+	// ClientCert and ClientKey are PEM files of a client certificate and its
+	// private key, presented when the server asks for one. Both or neither.
+	ClientCert string
+	ClientKey  string
 }
+
+// ErrClientCertPair is returned by NewClient when only one of
+// TLSConfig.ClientCert and TLSConfig.ClientKey is set.
+var ErrClientCertPair = errors.New("api: a client certificate needs both a certificate and a key file")
 
 // Config configures a Client.
 type Config struct {
@@ -89,6 +111,10 @@ type Config struct {
 	Timeout time.Duration
 	// MaxResponseBytes bounds response bodies; DefaultMaxResponseBytes when 0.
 	MaxResponseBytes int64
+	// WrapTTL, when set, asks the server to response-wrap every answer in a
+	// single-use token living this long: a Go duration ("5m") or a number
+	// of seconds ("300"). NewClient rejects other values.
+	WrapTTL string
 }
 
 // DefaultConfig returns a Config read from the process environment; see
@@ -98,7 +124,9 @@ func DefaultConfig() *Config { return ConfigFromEnv(os.Getenv) }
 // ConfigFromEnv returns a Config read through getenv: KINKO_ADDR (or
 // VAULT_ADDR, default DefaultAddress), KINKO_TOKEN (or VAULT_TOKEN),
 // KINKO_CACERT (or VAULT_CACERT) and KINKO_SKIP_VERIFY (or
-// VAULT_SKIP_VERIFY; an unparsable value means false).
+// VAULT_SKIP_VERIFY; an unparsable value means false), KINKO_CLIENT_CERT and
+// KINKO_CLIENT_KEY (or VAULT_CLIENT_CERT, VAULT_CLIENT_KEY) and
+// KINKO_WRAP_TTL (or VAULT_WRAP_TTL; checked by NewClient).
 func ConfigFromEnv(getenv func(string) string) *Config {
 	first := func(names ...string) string {
 		for _, n := range names {
@@ -111,7 +139,12 @@ func ConfigFromEnv(getenv func(string) string) *Config {
 	cfg := &Config{
 		Address: first(EnvAddress, EnvVaultAddress),
 		Token:   first(EnvToken, EnvVaultToken),
-		TLS:     TLSConfig{CACert: first(EnvCACert, EnvVaultCACert)},
+		TLS: TLSConfig{
+			CACert:     first(EnvCACert, EnvVaultCACert),
+			ClientCert: first(EnvClientCert, EnvVaultClientCert),
+			ClientKey:  first(EnvClientKey, EnvVaultClientKey),
+		},
+		WrapTTL: first(EnvWrapTTL, EnvVaultWrapTTL),
 	}
 	if cfg.Address == "" {
 		cfg.Address = DefaultAddress
@@ -128,8 +161,9 @@ type Client struct {
 	http    *http.Client
 	maxBody int64
 
-	mu    sync.RWMutex
-	token string
+	mu      sync.RWMutex
+	token   string
+	wrapTTL string // header value, "" for no wrapping
 }
 
 // NewClient builds a Client from cfg (DefaultConfig when nil).
@@ -163,11 +197,42 @@ func NewClient(cfg *Config) (*Client, error) {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxResponseBytes
 	}
-	return &Client{base: base, http: hc, maxBody: maxBody, token: cfg.Token}, nil
+	var wrap time.Duration
+	if cfg.WrapTTL != "" {
+		if wrap, err = ParseWrapTTL(cfg.WrapTTL); err != nil {
+			return nil, err
+		}
+	}
+	return &Client{base: base, http: hc, maxBody: maxBody, token: cfg.Token, wrapTTL: wrapHeader(wrap)}, nil
+}
+
+// ParseWrapTTL parses a wrap TTL as Config.WrapTTL takes it: a positive Go
+// duration ("90s", "5m") or a positive number of seconds ("300").
+func ParseWrapTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	d, err := time.ParseDuration(s)
+	if n, nerr := strconv.ParseInt(s, 10, 64); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("api: invalid wrap TTL %q: want a duration of at least 1s, e.g. 5m or 300", s)
+	}
+	return d, nil
+}
+
+// wrapHeader renders d for X-Vault-Wrap-TTL in whole seconds ("" for 0).
+func wrapHeader(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }
 
 func buildHTTPClient(cfg *Config) (*http.Client, error) {
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.TLS.Insecure} //nolint:gosec // opt-in
+	if err := loadClientCert(tlsCfg, cfg.TLS); err != nil {
+		return nil, err
+	}
 	if cfg.TLS.CACert != "" {
 		pem, err := os.ReadFile(cfg.TLS.CACert)
 		if err != nil {
@@ -186,6 +251,22 @@ func buildHTTPClient(cfg *Config) (*http.Client, error) {
 		timeout = DefaultTimeout
 	}
 	return &http.Client{Transport: tr, Timeout: timeout}, nil
+}
+
+// loadClientCert adds the client certificate of tc, if any, to cfg.
+func loadClientCert(cfg *tls.Config, tc TLSConfig) error {
+	if tc.ClientCert == "" && tc.ClientKey == "" {
+		return nil
+	}
+	if tc.ClientCert == "" || tc.ClientKey == "" {
+		return ErrClientCertPair
+	}
+	pair, err := tls.LoadX509KeyPair(tc.ClientCert, tc.ClientKey)
+	if err != nil {
+		return fmt.Errorf("api: loading client certificate: %w", err)
+	}
+	cfg.Certificates = []tls.Certificate{pair}
+	return nil
 }
 
 // checkRedirect follows at most maxRedirects hops, and only to the same host
@@ -217,10 +298,36 @@ func (c *Client) SetToken(token string) {
 	c.mu.Unlock()
 }
 
+// WrapTTL returns the wrap TTL sent with requests (0: none).
+func (c *Client) WrapTTL() time.Duration {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	d, _ := ParseWrapTTL(c.wrapTTL)
+	return d
+}
+
+// SetWrapTTL makes later requests ask for response wrapping with this TTL,
+// rounded down to whole seconds; 0 turns wrapping off.
+func (c *Client) SetWrapTTL(d time.Duration) {
+	c.mu.Lock()
+	c.wrapTTL = wrapHeader(d)
+	c.mu.Unlock()
+}
+
 // WithToken returns a copy of the client that sends token; the copy shares
-// the underlying HTTP client and connection pool.
+// the underlying HTTP client and connection pool, and keeps the wrap TTL.
 func (c *Client) WithToken(token string) *Client {
-	return &Client{base: c.base, http: c.http, maxBody: c.maxBody, token: token}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return &Client{base: c.base, http: c.http, maxBody: c.maxBody, token: token, wrapTTL: c.wrapTTL}
+}
+
+// WithoutWrapping returns a copy of the client that never asks for response
+// wrapping, for look-ups whose answer the caller must read itself.
+func (c *Client) WithoutWrapping() *Client {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return &Client{base: c.base, http: c.http, maxBody: c.maxBody, token: c.token}
 }
 
 // Request is a raw API request for RawRequest.
@@ -230,8 +337,10 @@ type Request struct {
 	Query  url.Values // optional query parameters
 	// Body is sent as is when it is []byte or io.Reader, JSON-encoded
 	// otherwise; nil sends no body.
-	Body   any
-	Header http.Header // extra headers, e.g. Content-Type
+	Body any
+	// Header holds extra headers, e.g. Content-Type. An X-Vault-Wrap-TTL
+	// here overrides the client's wrap TTL for this request.
+	Header http.Header
 }
 
 // RawRequest sends r and returns the response. The body of the returned
@@ -284,8 +393,14 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *Request) (*http.Request,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("X-Vault-Request", "true")
-	if tok := c.Token(); tok != "" {
+	c.mu.RLock()
+	tok, wrap := c.token, c.wrapTTL
+	c.mu.RUnlock()
+	if tok != "" {
 		req.Header.Set("X-Vault-Token", tok)
+	}
+	if wrap != "" && req.Header.Get(wrapTTLHeader) == "" {
+		req.Header.Set(wrapTTLHeader, wrap)
 	}
 	return req, nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// MountOutput describes one mounted secrets engine (sys/mounts).
+// MountOutput describes one mounted secrets engine or auth method.
 type MountOutput struct {
 	UUID                  string            `json:"uuid"`
 	Type                  string            `json:"type"`
@@ -30,7 +30,7 @@ type MountConfigOutput struct {
 	ForceNoCache    bool `json:"force_no_cache"`
 }
 
-// MountInput is the body of POST sys/mounts/<path>.
+// MountInput is the body of POST sys/mounts/<path> and sys/auth/<path>.
 type MountInput struct {
 	Type        string            `json:"type"`
 	Description string            `json:"description,omitempty"`
@@ -41,7 +41,7 @@ type MountInput struct {
 }
 
 // MountConfigInput is the mount configuration on enable, and the body of
-// POST sys/mounts/<path>/tune. TTLs are duration strings ("1h", "3600s").
+// POST sys/{mounts,auth}/<path>/tune. TTLs are duration strings ("1h", "3600s").
 type MountConfigInput struct {
 	DefaultLeaseTTL string            `json:"default_lease_ttl,omitempty"`
 	MaxLeaseTTL     string            `json:"max_lease_ttl,omitempty"`
@@ -67,10 +67,37 @@ func (m *MountInfo) KVVersion() int {
 	return 1
 }
 
-// Mounts lists the mounted secrets engines, keyed by path ("secret/").
-func (c *Client) Mounts(ctx context.Context) (map[string]*MountOutput, error) {
+// MountTable is a handle on one of the server's two mount tables: secrets
+// engines (sys/mounts, served at <path>) or auth methods (sys/auth, served
+// at auth/<path>). Both tables take the same requests, so one
+// implementation serves both. A MountTable is as safe for concurrent use as
+// the Client it came from.
+type MountTable struct {
+	c      *Client
+	prefix string // "sys/mounts" or "sys/auth"
+}
+
+// Mount table API prefixes.
+const (
+	secretsTablePath = "sys/mounts"
+	authTablePath    = "sys/auth"
+)
+
+// SecretsEngines returns the table of secrets engines (sys/mounts).
+func (c *Client) SecretsEngines() *MountTable { return &MountTable{c: c, prefix: secretsTablePath} }
+
+// AuthMethods returns the table of auth methods (sys/auth).
+func (c *Client) AuthMethods() *MountTable { return &MountTable{c: c, prefix: authTablePath} }
+
+func (t *MountTable) path(mount, suffix string) string {
+	return t.prefix + "/" + trimSlashes(mount) + suffix
+}
+
+// List returns the table's mounts keyed by path with a trailing slash
+// ("secret/", "userpass/").
+func (t *MountTable) List(ctx context.Context) (map[string]*MountOutput, error) {
 	var raw json.RawMessage
-	if err := c.sendJSON(ctx, &Request{Method: http.MethodGet, Path: "sys/mounts"}, &raw); err != nil {
+	if err := t.c.sendJSON(ctx, &Request{Method: http.MethodGet, Path: t.prefix}, &raw); err != nil {
 		return nil, err
 	}
 	var entries map[string]json.RawMessage
@@ -80,7 +107,7 @@ func (c *Client) Mounts(ctx context.Context) (map[string]*MountOutput, error) {
 	out := make(map[string]*MountOutput, len(entries))
 	for path, e := range entries {
 		// Top-level envelopes also hold request_id, lease_id, ...: keep
-		// only objects that name an engine type.
+		// only objects that name a mount type.
 		var m MountOutput
 		if json.Unmarshal(e, &m) != nil || m.Type == "" {
 			continue
@@ -90,41 +117,65 @@ func (c *Client) Mounts(ctx context.Context) (map[string]*MountOutput, error) {
 	return out, nil
 }
 
-// Mount enables a secrets engine at path (POST sys/mounts/<path>).
-func (c *Client) Mount(ctx context.Context, path string, in *MountInput) error {
-	r := &Request{Method: http.MethodPost, Path: "sys/mounts/" + trimSlashes(path), Body: in}
-	return c.sendJSON(ctx, r, nil)
+// Enable mounts in.Type at path (POST <table>/<path>).
+func (t *MountTable) Enable(ctx context.Context, path string, in *MountInput) error {
+	return t.c.sendJSON(ctx, &Request{Method: http.MethodPost, Path: t.path(path, ""), Body: in}, nil)
 }
 
-// Unmount disables the secrets engine at path (DELETE sys/mounts/<path>).
-func (c *Client) Unmount(ctx context.Context, path string) error {
-	r := &Request{Method: http.MethodDelete, Path: "sys/mounts/" + trimSlashes(path)}
-	return c.sendJSON(ctx, r, nil)
+// Disable unmounts whatever is mounted at path (DELETE <table>/<path>).
+func (t *MountTable) Disable(ctx context.Context, path string) error {
+	return t.c.sendJSON(ctx, &Request{Method: http.MethodDelete, Path: t.path(path, "")}, nil)
 }
 
-// TuneMount changes the configuration of the mount at path.
-func (c *Client) TuneMount(ctx context.Context, path string, in MountConfigInput) error {
-	r := &Request{Method: http.MethodPost, Path: "sys/mounts/" + trimSlashes(path) + "/tune", Body: in}
-	return c.sendJSON(ctx, r, nil)
+// Tune changes the configuration of the mount at path
+// (POST <table>/<path>/tune).
+func (t *MountTable) Tune(ctx context.Context, path string, in MountConfigInput) error {
+	return t.c.sendJSON(ctx, &Request{Method: http.MethodPost, Path: t.path(path, "/tune"), Body: in}, nil)
 }
 
-// MountConfig reads the configuration of the mount at path.
-func (c *Client) MountConfig(ctx context.Context, path string) (*MountConfigOutput, error) {
+// Config reads the configuration of the mount at path
+// (GET <table>/<path>/tune).
+func (t *MountTable) Config(ctx context.Context, path string) (*MountConfigOutput, error) {
 	var out MountConfigOutput
-	r := &Request{Method: http.MethodGet, Path: "sys/mounts/" + trimSlashes(path) + "/tune"}
-	if err := c.sendData(ctx, r, &out); err != nil {
+	if err := t.c.sendData(ctx, &Request{Method: http.MethodGet, Path: t.path(path, "/tune")}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
+// Mounts lists the mounted secrets engines, keyed by path ("secret/").
+func (c *Client) Mounts(ctx context.Context) (map[string]*MountOutput, error) {
+	return c.SecretsEngines().List(ctx)
+}
+
+// Mount enables a secrets engine at path (POST sys/mounts/<path>).
+func (c *Client) Mount(ctx context.Context, path string, in *MountInput) error {
+	return c.SecretsEngines().Enable(ctx, path, in)
+}
+
+// Unmount disables the secrets engine at path (DELETE sys/mounts/<path>).
+func (c *Client) Unmount(ctx context.Context, path string) error {
+	return c.SecretsEngines().Disable(ctx, path)
+}
+
+// TuneMount changes the configuration of the secrets engine at path.
+func (c *Client) TuneMount(ctx context.Context, path string, in MountConfigInput) error {
+	return c.SecretsEngines().Tune(ctx, path, in)
+}
+
+// MountConfig reads the configuration of the secrets engine at path.
+func (c *Client) MountConfig(ctx context.Context, path string) (*MountConfigOutput, error) {
+	return c.SecretsEngines().Config(ctx, path)
+}
+
 // MountInfoForPath asks which mount serves path (GET
 // sys/internal/ui/mounts/<path>), which is how the CLI tells KV v1 from v2.
-// It returns nil, nil when the server knows no mount for the path.
+// It returns nil, nil when the server knows no mount for the path. It is
+// never response-wrapped, whatever the client's wrap TTL.
 func (c *Client) MountInfoForPath(ctx context.Context, path string) (*MountInfo, error) {
 	var out MountInfo
 	r := &Request{Method: http.MethodGet, Path: "sys/internal/ui/mounts/" + trimSlashes(path)}
-	err := c.sendData(ctx, r, &out)
+	err := c.WithoutWrapping().sendData(ctx, r, &out)
 	var re *ResponseError
 	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
 		return nil, nil

@@ -38,8 +38,12 @@ type cli struct {
 	caCert     string
 	skipVerify bool
 	format     string
+	clientCert string
+	clientKey  string
+	wrapTTL    durationValue
 
-	client *api.Client
+	client        *api.Client
+	hasClientCert bool // the client presents a TLS client certificate
 }
 
 func newCLI(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cli {
@@ -103,6 +107,12 @@ func (c *cli) apiClient() (*api.Client, error) {
 	if c.skipVerify {
 		cfg.TLS.Insecure = true
 	}
+	if c.clientCert != "" || c.clientKey != "" {
+		cfg.TLS.ClientCert, cfg.TLS.ClientKey = c.clientCert, c.clientKey
+	}
+	if c.wrapTTL.d > 0 {
+		cfg.WrapTTL = c.wrapTTL.seconds()
+	}
 	switch {
 	case c.token != "":
 		cfg.Token = c.token
@@ -117,7 +127,7 @@ func (c *cli) apiClient() (*api.Client, error) {
 	if err != nil {
 		return nil, fail(exitLocal, "Error creating the API client: %s", err)
 	}
-	c.client = client
+	c.client, c.hasClientCert = client, cfg.TLS.ClientCert != ""
 	return client, nil
 }
 

@@ -138,6 +138,9 @@ func newListCmd(c *cli) *cobra.Command {
 			if err != nil {
 				return fail(exitAPI, "Error listing %s: %s", p, err)
 			}
+			if wrapped, err := c.outputWrapped(secret, ""); wrapped {
+				return err
+			}
 			if secret == nil || secret.Data["keys"] == nil {
 				return fail(exitAPI, "No value found at %s", p)
 			}

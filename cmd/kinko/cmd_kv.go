@@ -111,6 +111,9 @@ func (c *cli) kvWrite(cmd *cobra.Command, k *kvCommon, arg string, data map[stri
 }
 
 func (c *cli) kvPrintWritten(full string, secret *api.Secret, field string) error {
+	if wrapped, err := c.outputWrapped(secret, field); wrapped {
+		return err
+	}
 	if secret == nil {
 		if !c.isJSON() {
 			c.println("Success! Data written to: " + full)
@@ -178,6 +181,9 @@ its metadata.` + "\n" + kvPathHelp,
 }
 
 func (c *cli) kvPrintSecret(t *kvTarget, full string, secret *api.Secret, field string) error {
+	if wrapped, err := c.outputWrapped(secret, field); wrapped {
+		return err
+	}
 	if field != "" {
 		data := kvSecretData(secret, t.v2)
 		if t.v2 && data == nil {
@@ -193,7 +199,7 @@ func (c *cli) kvPrintSecret(t *kvTarget, full string, secret *api.Secret, field 
 		}
 		return c.printField(data[field], field)
 	}
-	if c.isJSON() || secret.WrapInfo != nil {
+	if c.isJSON() {
 		return c.outputSecret(secret)
 	}
 	c.printWarnings(secret)
@@ -237,6 +243,9 @@ func newKVListCmd(c *cli) *cobra.Command {
 			secret, err := client.List(cmdCtx(cmd), full)
 			if err != nil {
 				return fail(exitAPI, "Error listing %s: %s", full, err)
+			}
+			if wrapped, err := c.outputWrapped(secret, ""); wrapped {
+				return err
 			}
 			if secret == nil || secret.Data["keys"] == nil {
 				return fail(exitAPI, "No value found at %s", full)
@@ -335,7 +344,7 @@ func (c *cli) runKVPatch(cmd *cobra.Command, p *kvPatch, arg string) error {
 }
 
 func (c *cli) kvReadMergeWrite(cmd *cobra.Command, client *api.Client, full string, p *kvPatch) (*api.Secret, error) {
-	cur, err := client.Read(cmdCtx(cmd), full, nil)
+	cur, err := client.WithoutWrapping().Read(cmdCtx(cmd), full, nil)
 	if err != nil {
 		return nil, fail(exitAPI, "Error doing pre-read at %s: %s", full, err)
 	}

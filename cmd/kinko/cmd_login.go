@@ -24,7 +24,7 @@ type loginFlags struct {
 func newLoginCmd(c *cli) *cobra.Command {
 	var f loginFlags
 	cmd := &cobra.Command{
-		Use:   "login [TOKEN | -] [K=V...]",
+		Use:   "login [flags] [TOKEN | -] [K=V...]",
 		Short: "Authenticate locally",
 		Long: `Authenticates to the server and stores the resulting token in
 ~/.kinko-token (mode 0600), so later commands use it automatically.
@@ -34,20 +34,32 @@ request before it is stored. When TOKEN is omitted it is read without echo
 from the terminal (or as one line from standard input); "-" reads it from
 standard input too.
 
-Other methods post their K=V parameters to auth/<path>/login:
--method=userpass takes username=... and password=... (prompted when
-missing); -method=approle takes role_id=... and secret_id=....`,
+Other methods take K=V parameters (key=@file and key=- read a file or
+standard input) and log in at auth/<path>/login, -path defaulting to the
+method name:
+  userpass   username=NAME, password=... (prompted without echo if missing)
+  approle    role_id=ID, secret_id=SECRET
+  jwt, oidc  role=ROLE, jwt=@FILE or jwt=- (a signed JWT)
+  cert       name=ROLE (optional); the certificate comes from the global
+             -client-cert and -client-key flags
+Any other method posts its K=V parameters unchanged. "kinko auth help TYPE"
+shows a method's parameters.
+
+With -wrap-ttl the login response is wrapped: it is unwrapped and stored,
+unless -no-store or -token-only is given, which print the wrapping token.`,
 		Example: `  $ kinko login
   $ kinko login - < token.txt
   $ kinko login -no-store -field=token_accessor
   $ kinko login -method=userpass username=alice
-  $ kinko login -method=approle role_id=@role_id secret_id=@secret_id`,
+  $ kinko login -method=approle role_id=@role_id secret_id=@secret_id
+  $ kinko login -method=jwt role=ci jwt=@token.jwt
+  $ kinko login -method=cert -client-cert=me.pem -client-key=me-key.pem`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.runLogin(cmd, &f, args)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.method, "method", "token", "Auth method type: token, userpass, approle, or any method with a login endpoint")
+	fl.StringVar(&f.method, "method", "token", "Auth method type: token, userpass, approle, jwt, oidc, cert, or any method with a login endpoint")
 	fl.StringVar(&f.path, "path", "", "Path where the auth method is mounted (default: the method type)")
 	fl.BoolVar(&f.noStore, "no-store", false, "Do not store the token in ~/.kinko-token; only print it")
 	fl.BoolVar(&f.noPrint, "no-print", false, "Do not print the token; only store it")
@@ -67,15 +79,49 @@ func (c *cli) runLogin(cmd *cobra.Command, f *loginFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx := cmdCtx(cmd)
 	var secret *api.Secret
 	if f.method == "token" {
-		secret, err = c.tokenLogin(cmdCtx(cmd), client, args)
+		secret, err = c.tokenLogin(ctx, client, args)
 	} else {
-		secret, err = c.methodLogin(cmdCtx(cmd), client, f, args)
+		secret, err = c.methodLogin(ctx, client, f, args)
 	}
 	if err != nil {
 		return err
 	}
+	if secret.WrapInfo != nil {
+		if f.noStore {
+			return c.printWrappedLogin(secret, f)
+		}
+		// Store the token itself, not the wrapping token.
+		secret, err = client.WithToken(secret.WrapInfo.Token).WithoutWrapping().Unwrap(ctx, "")
+		if err != nil {
+			return fail(exitAPI, "Error unwrapping the login response: %s", err)
+		}
+	}
+	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
+		return fail(exitAPI, "Error authenticating: the response holds no token")
+	}
+	return c.finishLogin(secret, f)
+}
+
+// printWrappedLogin prints a wrapped login response that is not stored:
+// the wrapping token for -token-only, else the wrap information.
+func (c *cli) printWrappedLogin(secret *api.Secret, f *loginFlags) error {
+	if f.noPrint {
+		return nil
+	}
+	switch {
+	case f.tokenOnly:
+		return c.printField(secret.WrapInfo.Token, "wrapping_token")
+	case f.field != "":
+		return c.printField(secretField(secret, f.field), f.field)
+	}
+	return c.outputSecret(secret)
+}
+
+// finishLogin stores the token of a successful login and prints it.
+func (c *cli) finishLogin(secret *api.Secret, f *loginFlags) error {
 	if !f.noStore {
 		if err := c.storeToken(secret.Auth.ClientToken); err != nil {
 			return fail(exitLocal, "Error storing token: %s", err)
@@ -104,7 +150,7 @@ func (c *cli) runLogin(cmd *cobra.Command, f *loginFlags, args []string) error {
 }
 
 // tokenLogin validates a token with lookup-self and returns it as an auth
-// response.
+// response. The lookup is never wrapped: its answer is needed here.
 func (c *cli) tokenLogin(ctx context.Context, client *api.Client, args []string) (*api.Secret, error) {
 	if len(args) > 1 {
 		return nil, fail(exitLocal, "Too many arguments (expected at most 1, got %d)", len(args))
@@ -113,7 +159,7 @@ func (c *cli) tokenLogin(ctx context.Context, client *api.Client, args []string)
 	if err != nil {
 		return nil, fail(exitLocal, "Error reading the token: %s", err)
 	}
-	lookup, err := client.WithToken(token).Read(ctx, "auth/token/lookup-self", nil)
+	lookup, err := client.WithToken(token).WithoutWrapping().Read(ctx, "auth/token/lookup-self", nil)
 	if err != nil {
 		return nil, fail(exitAPI, "Error authenticating: %s", err)
 	}
@@ -134,7 +180,9 @@ func (c *cli) tokenLogin(ctx context.Context, client *api.Client, args []string)
 	}}, nil
 }
 
-// methodLogin posts K=V parameters to an auth method's login endpoint.
+// methodLogin logs in with an auth method: K=V parameters go, through the
+// method's handler if it has one, to auth/<path>/login. The response may be
+// wrapped (-wrap-ttl); the caller checks it holds a token.
 func (c *cli) methodLogin(ctx context.Context, client *api.Client, f *loginFlags, args []string) (*api.Secret, error) {
 	data, err := newDataParser(c.stdin).parse(args)
 	if err != nil {
@@ -144,27 +192,17 @@ func (c *cli) methodLogin(ctx context.Context, client *api.Client, f *loginFlags
 	if mount == "" {
 		mount = f.method
 	}
-	path := "auth/" + mount + "/login"
-	if f.method == "userpass" || f.method == "ldap" {
-		user, _ := data["username"].(string)
-		if user == "" {
-			return nil, fail(exitLocal, "Missing username=... for -method=%s", f.method)
-		}
-		delete(data, "username")
-		path += "/" + user
-		if _, ok := data["password"]; !ok {
-			pw, err := c.readSecret("Password (will be hidden): ")
-			if err != nil {
-				return nil, fail(exitLocal, "Error reading the password: %s", err)
-			}
-			data["password"] = pw
+	sub := "login"
+	if m := loginMethods[f.method]; m != nil && m.request != nil {
+		if sub, data, err = m.request(c, f.method, data); err != nil {
+			return nil, err
 		}
 	}
-	secret, err := client.WithToken("").Write(ctx, path, data)
+	secret, err := client.WithToken("").Write(ctx, "auth/"+mount+"/"+sub, data)
 	if err != nil {
 		return nil, fail(exitAPI, "Error authenticating: %s", err)
 	}
-	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
+	if secret == nil {
 		return nil, fail(exitAPI, "Error authenticating: the response holds no token")
 	}
 	return secret, nil

@@ -26,6 +26,20 @@ func (c *cli) outputSecret(s *api.Secret) error {
 	return nil
 }
 
+// outputWrapped prints a response-wrapped secret (from -wrap-ttl) whole, or
+// one of its wrap fields for -field, and reports whether s was wrapped.
+// Commands that shape their output call it first, since a wrapped response
+// holds only the wrap information.
+func (c *cli) outputWrapped(s *api.Secret, field string) (bool, error) {
+	if s == nil || s.WrapInfo == nil {
+		return false, nil
+	}
+	if field != "" {
+		return true, c.printField(secretField(s, field), field)
+	}
+	return true, c.outputSecret(s)
+}
+
 // outputMap prints a map as JSON or as a Key/Value table.
 func (c *cli) outputMap(m map[string]any) error {
 	if c.isJSON() {
@@ -80,9 +94,13 @@ func (c *cli) printWarnings(s *api.Secret) {
 	}
 }
 
-// secretField extracts a field for -field: the auth block's token fields,
-// the envelope's lease fields, or a key of Data.
+// secretField extracts a field for -field: the wrap information's fields,
+// the auth block's token fields, the envelope's lease fields, or a key of
+// Data.
 func secretField(s *api.Secret, field string) any {
+	if v := wrapField(s.WrapInfo, field); v != nil {
+		return v
+	}
 	if a := s.Auth; a != nil {
 		switch field {
 		case "token":
@@ -112,6 +130,29 @@ func secretField(s *api.Secret, field string) any {
 		return s.Renewable
 	}
 	return s.Data[field]
+}
+
+// wrapField extracts a wrap information field, as Vault names them in a
+// wrapped response's table; nil when w is nil or field is not one of them.
+func wrapField(w *api.SecretWrapInfo, field string) any {
+	if w == nil {
+		return nil
+	}
+	switch field {
+	case "wrapping_token":
+		return w.Token
+	case "wrapping_accessor":
+		return w.Accessor
+	case "wrapping_token_ttl":
+		return w.TTL
+	case "wrapping_token_creation_time":
+		return w.CreationTime.String()
+	case "wrapping_token_creation_path":
+		return w.CreationPath
+	case "wrapped_accessor":
+		return w.WrappedAccessor
+	}
+	return nil
 }
 
 // printField prints one value for -field: raw with %v in table format, as

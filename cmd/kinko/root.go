@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 )
 
@@ -16,6 +18,8 @@ commands and flags follow the Vault CLI, and accept -flag as well as --flag.
 The server address comes from -address, KINKO_ADDR or VAULT_ADDR
 (default https://127.0.0.1:8200). The token comes from -token, KINKO_TOKEN
 or VAULT_TOKEN, or the file ~/.kinko-token written by "kinko login".
+-wrap-ttl asks the server to wrap any response in a single-use token that
+"kinko unwrap" opens.
 
 Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		Example: `  $ kinko status
@@ -33,12 +37,16 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 	pf.StringVar(&c.caCert, "ca-cert", "", "PEM file of the CA that signed the server certificate (env KINKO_CACERT, VAULT_CACERT)")
 	pf.BoolVar(&c.skipVerify, "tls-skip-verify", false, "Do not verify the server certificate (insecure; env KINKO_SKIP_VERIFY)")
 	pf.StringVar(&c.format, "format", "", "Output format: table or json (env KINKO_FORMAT, VAULT_FORMAT)")
+	pf.StringVar(&c.clientCert, "client-cert", "", "PEM file of a TLS client certificate to present, for cert auth (env KINKO_CLIENT_CERT, VAULT_CLIENT_CERT)")
+	pf.StringVar(&c.clientKey, "client-key", "", "PEM file of the private key of -client-cert (env KINKO_CLIENT_KEY, VAULT_CLIENT_KEY)")
+	pf.Var(&c.wrapTTL, "wrap-ttl", "Wrap the response in a single-use token living this long, e.g. 5m; read it with \"kinko unwrap\" (env KINKO_WRAP_TTL, VAULT_WRAP_TTL)")
 
 	root.AddCommand(
 		newServerCmd(c),
 		newOperatorCmd(c),
 		newStatusCmd(c),
 		newLoginCmd(c),
+		newAuthCmd(c),
 		newTokenCmd(c),
 		newPolicyCmd(c),
 		newSecretsCmd(c),
@@ -47,6 +55,7 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		newWriteCmd(c),
 		newDeleteCmd(c),
 		newListCmd(c),
+		newUnwrapCmd(c),
 	)
 	return root
 }
@@ -65,6 +74,9 @@ func (c *cli) validateGlobals(cmd *cobra.Command, _ []string) error {
 	}
 	if c.format != "table" && c.format != "json" {
 		return fail(exitLocal, "Invalid output format: %s (use table or json)", c.format)
+	}
+	if c.wrapTTL.d > 0 && c.wrapTTL.d < time.Second {
+		return fail(exitLocal, "Invalid -wrap-ttl: use a duration of at least 1s, e.g. 5m")
 	}
 	return nil
 }
