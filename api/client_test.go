@@ -101,6 +101,13 @@ func TestConfigFromEnv(t *testing.T) {
 			EnvVaultAddress: "http://v:1", EnvVaultToken: "vt", EnvVaultCACert: "v.pem", EnvVaultSkipVerify: "1",
 		}, Config{Address: "http://v:1", Token: "vt", TLS: TLSConfig{CACert: "v.pem", Insecure: true}}},
 		{"unparsable skip-verify is false", map[string]string{EnvSkipVerify: "maybe"}, Config{Address: DefaultAddress}},
+		{"client certificate and wrap TTL", map[string]string{
+			EnvClientCert: "kc.pem", EnvVaultClientCert: "vc.pem", EnvClientKey: "kk.pem", EnvVaultClientKey: "vk.pem",
+			EnvWrapTTL: "5m", EnvVaultWrapTTL: "1m",
+		}, Config{Address: DefaultAddress, TLS: TLSConfig{ClientCert: "kc.pem", ClientKey: "kk.pem"}, WrapTTL: "5m"}},
+		{"vault client certificate and wrap TTL fallback", map[string]string{
+			EnvVaultClientCert: "vc.pem", EnvVaultClientKey: "vk.pem", EnvVaultWrapTTL: "60",
+		}, Config{Address: DefaultAddress, TLS: TLSConfig{ClientCert: "vc.pem", ClientKey: "vk.pem"}, WrapTTL: "60"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

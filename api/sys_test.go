@@ -163,6 +163,52 @@ func TestMounts(t *testing.T) {
 	}
 }
 
+// TestAuthMethods checks that the auth table sends the same requests as
+// the secrets table, under sys/auth.
+func TestAuthMethods(t *testing.T) {
+	ws := newWireServer(t)
+	up := map[string]any{"type": "userpass", "accessor": "auth_userpass_1", "description": "people",
+		"config": map[string]any{"default_lease_ttl": 3600, "max_lease_ttl": 0}}
+	ws.reply("GET /v1/sys/auth", 200, envelope(map[string]any{"userpass/": up,
+		"token/": map[string]any{"type": "token"}}))
+	bodies := map[string]map[string]any{}
+	for _, route := range []string{"POST /v1/sys/auth/people", "POST /v1/sys/auth/people/tune", "DELETE /v1/sys/auth/people"} {
+		ws.handle(route, func(w http.ResponseWriter, _ *http.Request, body map[string]any) {
+			bodies[route] = body
+			w.WriteHeader(204)
+		})
+	}
+	ws.reply("GET /v1/sys/auth/people/tune", 200, envelope(map[string]any{"default_lease_ttl": 60, "max_lease_ttl": 120}))
+	ctx := context.Background()
+	auth := ws.client(t, "root").AuthMethods()
+
+	mounts, err := auth.List(ctx)
+	if err != nil || len(mounts) != 2 || mounts["userpass/"].Accessor != "auth_userpass_1" || mounts["userpass/"].Config.DefaultLeaseTTL != 3600 {
+		t.Fatalf("List = %+v, %v", mounts, err)
+	}
+	if err := auth.Enable(ctx, "people/", &MountInput{Type: "userpass", Description: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	desc := "tuned"
+	if err := auth.Tune(ctx, "/people", MountConfigInput{DefaultLeaseTTL: "1h", Description: &desc}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := auth.Config(ctx, "people"); err != nil || cfg.MaxLeaseTTL != 120 {
+		t.Errorf("Config = %+v, %v", cfg, err)
+	}
+	if err := auth.Disable(ctx, "people"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{
+		"POST /v1/sys/auth/people":      {"type": "userpass", "description": "d", "config": map[string]any{}},
+		"POST /v1/sys/auth/people/tune": {"default_lease_ttl": "1h", "description": "tuned"},
+		"DELETE /v1/sys/auth/people":    nil,
+	}
+	if !reflect.DeepEqual(bodies, want) {
+		t.Errorf("request bodies = %v, want %v", bodies, want)
+	}
+}
+
 func TestPolicies(t *testing.T) {
 	ws := newWireServer(t)
 	stored := map[string]string{"default": "# default"}

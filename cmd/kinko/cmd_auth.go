@@ -16,6 +16,7 @@ import (
 // commands in cmd_mounts.go.
 var authKind = &mountKind{
 	noun:       "auth method",
+	aNoun:      "an auth method",
 	table:      (*api.Client).AuthMethods,
 	enabledMsg: "Success! Enabled %[1]s auth method at: %[2]s",
 	enableErr:  "Error enabling %[1]s auth: %[2]s",

@@ -19,6 +19,7 @@ import (
 // mountKind describes one mount table for the shared commands.
 type mountKind struct {
 	noun  string // "secrets engine", "auth method"
+	aNoun string // with its article: "a secrets engine", "an auth method"
 	table func(*api.Client) *api.MountTable
 	// engine enables the secrets-only flags (-version, -force-no-cache)
 	// and the kv-v2 shortcut.
@@ -96,7 +97,7 @@ func newMountEnableCmd(c *cli, k *mountKind) *cobra.Command {
 	doc := k.docs["enable"]
 	cmd := &cobra.Command{
 		Use:     "enable [flags] TYPE",
-		Short:   "Enable a " + k.noun,
+		Short:   "Enable " + k.aNoun,
 		Long:    doc.long,
 		Example: doc.example,
 		Args:    cobra.ExactArgs(1),
@@ -148,7 +149,7 @@ func newMountDisableCmd(c *cli, k *mountKind) *cobra.Command {
 	doc := k.docs["disable"]
 	return &cobra.Command{
 		Use:     "disable PATH",
-		Short:   "Disable a " + k.noun,
+		Short:   "Disable " + k.aNoun,
 		Long:    doc.long,
 		Example: doc.example,
 		Args:    cobra.ExactArgs(1),
@@ -241,7 +242,7 @@ func newMountTuneCmd(c *cli, k *mountKind) *cobra.Command {
 	doc := k.docs["tune"]
 	cmd := &cobra.Command{
 		Use:     "tune [flags] PATH",
-		Short:   "Tune a " + k.noun + "'s configuration",
+		Short:   "Tune " + k.aNoun + "'s configuration",
 		Long:    doc.long,
 		Example: doc.example,
 		Args:    cobra.ExactArgs(1),

@@ -10,6 +10,7 @@ import (
 // commands in cmd_mounts.go.
 var secretsKind = &mountKind{
 	noun:       "secrets engine",
+	aNoun:      "a secrets engine",
 	table:      (*api.Client).SecretsEngines,
 	engine:     true,
 	enabledMsg: "Success! Enabled the %[1]s secrets engine at: %[2]s",

@@ -35,6 +35,15 @@ func TestNormalizeArgs(t *testing.T) {
 		{"positional named like a command does not descend", []string{"kv", "get", "kv"},
 			[]string{"kv", "get", "kv"}},
 		{"flag as last arg", []string{"kv", "get", "-field"}, []string{"kv", "get", "--field"}},
+		{"global wrap-ttl before the command", []string{"-wrap-ttl", "5m", "kv", "get", "secret/a"},
+			[]string{"--wrap-ttl", "5m", "kv", "get", "secret/a"}},
+		{"global flags after the command", []string{"login", "-method=cert", "-client-cert", "c.pem", "-client-key=k.pem", "name=web"},
+			[]string{"login", "--method=cert", "--client-cert", "c.pem", "--client-key=k.pem", "name=web"}},
+		{"auth subcommand flags", []string{"auth", "enable", "-path", "people", "-options", "a=b", "userpass"},
+			[]string{"auth", "enable", "--path", "people", "--options", "a=b", "userpass"}},
+		{"auth list bool flag", []string{"auth", "list", "-detailed", "-format", "json"},
+			[]string{"auth", "list", "--detailed", "--format", "json"}},
+		{"unwrap with field", []string{"unwrap", "-field", "data", "-"}, []string{"unwrap", "--field", "data", "-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
