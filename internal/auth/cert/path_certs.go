@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
 	"github.com/kinko-dev/kinko/internal/logical"
@@ -128,6 +129,9 @@ func (r *certRole) apply(d *logical.FieldData) error {
 		return logical.InvalidRequest("ocsp_enabled: OCSP is not supported by kinko; push revocation lists to crls/ instead")
 	}
 	setString(d, "certificate", &r.Certificate)
+	if !utf8.ValidString(r.Certificate) {
+		return logical.InvalidRequest("certificate must be PEM text (valid UTF-8)")
+	}
 	setString(d, "display_name", &r.DisplayName)
 	for name, dst := range map[string]*[]string{
 		"allowed_names": &r.AllowedNames, "allowed_common_names": &r.AllowedCommonNames,
