@@ -84,8 +84,12 @@ func newMountEntry(table, path, typ, desc string) (*MountEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	accessor := typ + "_" + acc[:8]
+	if table == TableAuth {
+		accessor = "auth_" + accessor // Vault's accessor shape for auth mounts
+	}
 	return &MountEntry{Table: table, Path: path, Type: typ, Description: desc, UUID: id,
-		Accessor: typ + "_" + acc[:8], Options: map[string]string{}}, nil
+		Accessor: accessor, Options: map[string]string{}}, nil
 }
 
 func (c *Core) loadTable(ctx context.Context, table string) (*mountTable, error) {

@@ -171,7 +171,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, req *logical.R
 		_, _ = w.Write(resp.Raw)
 		return status
 	}
-	if req.Operation == logical.ListOperation && emptyList(resp) {
+	if req.Operation == logical.ListOperation && resp.WrapInfo == nil && emptyList(resp) {
 		writeError(w, http.StatusNotFound)
 		return http.StatusNotFound
 	}
