@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"net/url"
 	"testing"
 	"time"
@@ -46,6 +47,7 @@ type CertOptions struct {
 	EmailAddresses []string
 	URIs           []string
 	OUs            []string
+	IPAddresses    []net.IP
 	// ExtKeyUsage nil means client auth; use an empty non-nil slice for
 	// none.
 	ExtKeyUsage []x509.ExtKeyUsage
@@ -147,6 +149,7 @@ func template(t testing.TB, o CertOptions) *x509.Certificate {
 		NotAfter:        orTime(o.NotAfter, now.Add(24*time.Hour)),
 		DNSNames:        o.DNSNames,
 		EmailAddresses:  o.EmailAddresses,
+		IPAddresses:     o.IPAddresses,
 		ExtraExtensions: o.Extensions,
 		KeyUsage:        x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:     o.ExtKeyUsage,
