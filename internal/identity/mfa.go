@@ -2,22 +2,15 @@ package identity
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base32"
 	"fmt"
-	"net/url"
-	"sort"
+	"hash/maphash"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
-)
-
-// Storage prefixes of login MFA.
-const (
-	mfaMethodPrefix      = "mfa/method/"
-	mfaSecretPrefix      = "mfa/secret/" // <method id>/<entity id>
-	mfaEnforcementPrefix = "mfa/enforcement/"
 )
 
 // TOTPMethod is a TOTP MFA method's configuration.
@@ -25,22 +18,24 @@ type TOTPMethod struct {
 	ID                    string `json:"id"`
 	Name                  string `json:"name"`
 	Issuer                string `json:"issuer"`
-	Period                int    `json:"period"`
-	Digits                int    `json:"digits"`
-	Algorithm             string `json:"algorithm"`
-	Skew                  int    `json:"skew"`
+	Period                int    `json:"period"` // seconds
 	KeySize               int    `json:"key_size"`
+	QRSize                int    `json:"qr_size"`
+	Algorithm             string `json:"algorithm"`
+	Digits                int    `json:"digits"`
+	Skew                  int    `json:"skew"`
 	MaxValidationAttempts int    `json:"max_validation_attempts"`
 }
 
-// totpSecret is one entity's TOTP key for a method.
-type totpSecret struct {
-	Key      []byte `json:"key"`
-	LastStep uint64 `json:"last_step"` // replay protection: steps ≤ this are refused
+func (m *TOTPMethod) params() totpParams {
+	return totpParams{Period: m.Period, Digits: m.Digits, Algorithm: m.Algorithm, Skew: m.Skew}
 }
 
-// Enforcement says which logins need which MFA methods.
+// Enforcement says which logins need which MFA methods. A login matches
+// when its mount accessor, its mount type, its entity, or one of the
+// entity's groups (direct or inherited) is listed (any one suffices).
 type Enforcement struct {
+	ID                  string   `json:"id"`
 	Name                string   `json:"name"`
 	MFAMethodIDs        []string `json:"mfa_method_ids"`
 	AuthMethodAccessors []string `json:"auth_method_accessors"`
@@ -49,106 +44,213 @@ type Enforcement struct {
 	IdentityGroupIDs    []string `json:"identity_group_ids"`
 }
 
-// LoginMFARequirement returns the methods that can complete the login of
-// entity e through the given mount, or nil when no enforcement applies.
+// MFAMethod names an MFA method a login may use.
+type MFAMethod struct {
+	ID, Type, Name string
+	UsesPasscode   bool
+}
+
+// MFARequirement lists the methods that can complete a login.
+type MFARequirement struct {
+	// Methods is every method of every matched enforcement, deduplicated.
+	Methods []MFAMethod
+	// Enforcements are the matched enforcements, by name. As in Vault, a
+	// login must satisfy each of them, with any one of its methods.
+	Enforcements []MFAEnforcement
+}
+
+// MFAEnforcement is one matched enforcement and the methods that satisfy it.
+type MFAEnforcement struct {
+	Name    string
+	Methods []MFAMethod
+}
+
+// errBadCredentials is the one answer for a wrong, malformed or replayed
+// passcode, so the answers do not tell them apart (Vault, HCSEC-2025-19).
+var errBadCredentials = logical.Errorf(logical.ErrPermissionDenied, "MFA credentials not supplied or incorrect")
+
+// LoginMFARequirement returns the MFA a login through the given mount by
+// entity e (which may be nil) must pass, or nil when no login enforcement
+// applies.
 func (s *Store) LoginMFARequirement(ctx context.Context, mountAccessor, mountType string, e *Entity) (*MFARequirement, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	_, groups := s.groupsOf(e.ID)
-	var req *MFARequirement
-	names := make([]string, 0, len(s.enforcements))
-	for n := range s.enforcements {
-		names = append(names, n)
+	if len(s.enforcements) == 0 {
+		return nil, nil
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		en := s.enforcements[n]
-		if !en.matches(mountAccessor, mountType, e.ID, groups) {
+	var entityID string
+	var groups []string
+	if e != nil {
+		entityID = s.resolve(e.ID)
+		direct, inherited := s.groupsOf(entityID)
+		groups = append(direct, inherited...)
+	}
+	req := &MFARequirement{}
+	for _, name := range slices.Sorted(maps.Keys(s.enforcements)) {
+		en := s.enforcements[name]
+		if !en.matches(mountAccessor, mountType, entityID, groups) {
 			continue
 		}
-		if req == nil {
-			req = &MFARequirement{}
-		}
+		var methods []MFAMethod
 		for _, id := range en.MFAMethodIDs {
-			if m := s.totpMethods[id]; m != nil {
-				req.Methods = append(req.Methods, MFAMethod{ID: m.ID, Type: "totp", Name: m.Name, UsesPasscode: true})
+			if m := s.methods[id]; m != nil {
+				methods = append(methods, MFAMethod{ID: m.ID, Type: "totp", Name: m.Name, UsesPasscode: true})
 			}
 		}
+		if len(methods) == 0 { // fail closed: method deletion is refused while in use
+			return nil, fmt.Errorf("identity: login enforcement %q names no existing MFA method", name)
+		}
+		req.Enforcements = append(req.Enforcements, MFAEnforcement{Name: name, Methods: methods})
+		for _, m := range methods {
+			if !slices.Contains(req.Methods, m) {
+				req.Methods = append(req.Methods, m)
+			}
+		}
+	}
+	if len(req.Enforcements) == 0 {
+		return nil, nil
 	}
 	return req, nil
 }
 
 func (en *Enforcement) matches(accessor, typ, entityID string, groups []string) bool {
-	if contains(en.AuthMethodAccessors, accessor) || contains(en.AuthMethodTypes, typ) || contains(en.IdentityEntityIDs, entityID) {
+	if slices.Contains(en.AuthMethodAccessors, accessor) || slices.Contains(en.AuthMethodTypes, typ) {
+		return true
+	}
+	if entityID != "" && slices.Contains(en.IdentityEntityIDs, entityID) {
 		return true
 	}
 	for _, g := range groups {
-		if contains(en.IdentityGroupIDs, g) {
+		if slices.Contains(en.IdentityGroupIDs, g) {
 			return true
 		}
 	}
 	return false
 }
 
-// ValidateTOTP checks a passcode for an entity, refusing reused codes and
-// locking the method for the entity after too many failures.
+// ValidateTOTP checks a passcode ("123456" or "passcode=123456") of an
+// entity for a TOTP method: RFC 6238 within the skew the entity enrolled
+// with; a code accepted once is refused afterwards (as is any earlier one);
+// after max_validation_attempts failures within one period, attempts are
+// refused until the period since the first failure has passed.
 func (s *Store) ValidateTOTP(ctx context.Context, methodID, entityID, passcode string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.totpMethods[methodID]
+	s.mu.RLock()
+	m := s.methods[methodID]
+	e := s.entities[s.resolve(entityID)]
+	s.mu.RUnlock()
 	if m == nil {
 		return logical.InvalidRequest("MFA method %q does not exist", methodID)
 	}
-	key := methodID + "/" + entityID
-	if s.mfaFailures[key] >= m.MaxValidationAttempts {
-		return logical.Errorf(logical.ErrPermissionDenied, "maximum TOTP validation attempts exceeded")
+	if e == nil {
+		return logical.Errorf(logical.ErrPermissionDenied, "entity %q does not exist", entityID)
 	}
-	var sec totpSecret
-	ok, err := logical.GetJSON(ctx, s.view, mfaSecretPrefix+key, &sec)
+	if e.Disabled {
+		return ErrEntityDisabled
+	}
+	key := m.ID + "/" + e.ID
+	unlock := s.attempts.lock(key)
+	defer unlock()
+	now := s.now()
+	if err := s.attempts.allowed(key, now, m.MaxValidationAttempts); err != nil {
+		return err
+	}
+	sec := &totpSecret{}
+	ok, err := logical.GetJSON(ctx, s.view, secretPrefix+key, sec)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return logical.Errorf(logical.ErrPermissionDenied, "entity has no TOTP secret for this method: generate one first")
+		return logical.Errorf(logical.ErrPermissionDenied,
+			"entity has no TOTP secret for MFA method %q: generate one with identity/mfa/method/totp/generate", m.ID)
 	}
-	step, found := m.match(sec.Key, s.now(), passcode)
-	if !found || step <= sec.LastStep {
-		s.mfaFailures[key]++
-		if found {
-			return logical.Errorf(logical.ErrPermissionDenied, "code already used; wait until the next code is generated")
-		}
-		return logical.Errorf(logical.ErrPermissionDenied, "failed to validate TOTP passcode")
+	step, ok := sec.match(now, strings.TrimPrefix(passcode, "passcode="))
+	if !ok {
+		s.attempts.fail(key, now, time.Duration(sec.Period)*time.Second)
+		return errBadCredentials
 	}
 	sec.LastStep = step
-	delete(s.mfaFailures, key)
-	return logical.PutJSON(ctx, s.view, mfaSecretPrefix+key, &sec)
+	if err := logical.PutJSON(ctx, s.view, secretPrefix+key, sec); err != nil {
+		return err
+	}
+	s.attempts.reset(key)
+	return nil
 }
 
-// match finds the time step whose code equals passcode within ±skew.
-func (m *TOTPMethod) match(key []byte, now time.Time, passcode string) (uint64, bool) {
-	cur := uint64(now.Unix()) / uint64(m.Period)
-	for d := -m.Skew; d <= m.Skew; d++ {
-		step := uint64(int64(cur) + int64(d))
-		code, err := hotp(key, step, m.Digits, m.Algorithm)
-		if err == nil && subtle.ConstantTimeCompare([]byte(code), []byte(passcode)) == 1 {
-			return step, true
+// attempts holds TOTP validation state in memory: failure windows per
+// method/entity, and striped locks that serialise the validations (read,
+// check, record) of one method/entity pair.
+type attempts struct {
+	stripes [64]sync.Mutex
+	seed    maphash.Seed
+	once    sync.Once
+
+	mu        sync.Mutex // guards failures and lastSweep
+	failures  map[string]*failureWindow
+	lastSweep time.Time
+}
+
+type failureWindow struct {
+	count int
+	until time.Time // the window closes (and the count resets) then
+}
+
+// lock takes the stripe of key and returns its unlock.
+func (a *attempts) lock(key string) func() {
+	a.once.Do(func() { a.seed = maphash.MakeSeed() })
+	m := &a.stripes[maphash.String(a.seed, key)%uint64(len(a.stripes))]
+	m.Lock()
+	return m.Unlock
+}
+
+// allowed refuses an attempt when max failures happened in the open window.
+func (a *attempts) allowed(key string, now time.Time, max int) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w := a.failures[key]
+	if w == nil || !now.Before(w.until) {
+		delete(a.failures, key)
+		return nil
+	}
+	if w.count < max {
+		return nil
+	}
+	wait := int(w.until.Sub(now).Seconds() + 0.999)
+	return logical.Errorf(logical.ErrPermissionDenied,
+		"maximum TOTP validation attempts %d exceeded the allowed attempts %d. Please try again in %d seconds",
+		w.count+1, max, wait)
+}
+
+// fail records a failure, opening a window of length period at the first.
+func (a *attempts) fail(key string, now time.Time, period time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failures == nil {
+		a.failures = map[string]*failureWindow{}
+	}
+	a.sweep(now)
+	w := a.failures[key]
+	if w == nil || !now.Before(w.until) {
+		w = &failureWindow{until: now.Add(period)}
+		a.failures[key] = w
+	}
+	w.count++
+}
+
+func (a *attempts) reset(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.failures, key)
+}
+
+// sweep drops closed windows, at most once a minute (caller holds mu).
+func (a *attempts) sweep(now time.Time) {
+	if now.Sub(a.lastSweep) < time.Minute {
+		return
+	}
+	a.lastSweep = now
+	for k, w := range a.failures {
+		if !now.Before(w.until) {
+			delete(a.failures, k)
 		}
 	}
-	return 0, false
-}
-
-// generateSecret creates an entity's key for a method and returns the
-// otpauth URL an authenticator app enrols with (caller holds mu).
-func (s *Store) generateSecret(ctx context.Context, m *TOTPMethod, e *Entity) (string, error) {
-	key := make([]byte, m.KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return "", err
-	}
-	if err := logical.PutJSON(ctx, s.view, mfaSecretPrefix+m.ID+"/"+e.ID, &totpSecret{Key: key}); err != nil {
-		return "", err
-	}
-	label := url.PathEscape(m.Issuer + ":" + e.Name)
-	q := url.Values{"secret": {base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key)}, "issuer": {m.Issuer},
-		"algorithm": {m.Algorithm}, "digits": {fmt.Sprint(m.Digits)}, "period": {fmt.Sprint(m.Period)}}
-	return "otpauth://totp/" + label + "?" + q.Encode(), nil
 }

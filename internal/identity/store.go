@@ -1,61 +1,81 @@
-// Package identity is kinko's identity store: entities (one person or
-// service), their aliases (the name the caller has in one auth mount), and
-// internal groups whose policies add to the tokens of their members.
-//
-// The store keeps everything in memory, loaded from its storage view when
-// built and written through on every change (the view is the durable
-// copy); identity data is small and is read on every request of a token
-// with an entity, so reads never touch storage. One RWMutex guards the
-// maps; IdentityPolicies answers from a cache cleared on every write.
-//
-// Login MFA: TOTP methods, per-entity TOTP keys (only in storage, never
-// returned after enrolment), and login enforcements that name which mounts,
-// entities or groups must pass which methods (mfa.go).
 package identity
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/storage"
 )
 
 // Storage prefixes inside the store's view.
 const (
-	entityPrefix = "entity/"
-	aliasPrefix  = "alias/"
-	groupPrefix  = "group/"
+	entityPrefix      = "entity/"
+	aliasPrefix       = "alias/"
+	groupPrefix       = "group/"
+	methodPrefix      = "mfa/method/"
+	enforcementPrefix = "mfa/enforcement/"
+	secretPrefix      = "mfa/secret/" // mfa/secret/<method ID>/<entity ID>
 )
 
+// ErrEntityDisabled is returned (as is, so errors.Is matches it) when a
+// disabled entity logs in or its token's identity policies are asked for.
+// It is a permission-denied error.
+var ErrEntityDisabled error = &logical.Error{Kind: logical.ErrPermissionDenied, Msg: "entity is disabled"}
+
+// Mount describes an auth mount, as Options.Mounts reports it.
+type Mount struct{ Type, Path string }
+
 // Options configure a Store.
-type Options struct{ Now func() time.Time }
+type Options struct {
+	// Now is the clock (time.Now when nil); tests inject a fake one.
+	Now func() time.Time
+	// Mounts, when set, resolves an auth mount accessor. It is used to
+	// refuse aliases and login enforcements naming unknown accessors and
+	// to show mount_type/mount_path in alias reads. Nil accepts any accessor.
+	Mounts func(accessor string) (Mount, bool)
+}
 
 // Entity is one person or service.
 type Entity struct {
-	ID             string            `json:"id"`
-	Name           string            `json:"name"`
-	Policies       []string          `json:"policies"`
-	Metadata       map[string]string `json:"metadata"`
-	Disabled       bool              `json:"disabled"`
-	CreationTime   time.Time         `json:"creation_time"`
-	LastUpdateTime time.Time         `json:"last_update_time"`
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Policies        []string          `json:"policies"`
+	Metadata        map[string]string `json:"metadata"`
+	Disabled        bool              `json:"disabled"`
+	MergedEntityIDs []string          `json:"merged_entity_ids,omitempty"`
+	CreationTime    time.Time         `json:"creation_time"`
+	LastUpdateTime  time.Time         `json:"last_update_time"`
+}
+
+func (e *Entity) clone() *Entity {
+	cp := *e
+	cp.Policies = slices.Clone(e.Policies)
+	cp.Metadata = cloneMap(e.Metadata)
+	cp.MergedEntityIDs = slices.Clone(e.MergedEntityIDs)
+	return &cp
 }
 
 // Alias links an entity to a caller name within one auth mount.
 type Alias struct {
-	ID            string            `json:"id"`
-	CanonicalID   string            `json:"canonical_id"`
-	MountAccessor string            `json:"mount_accessor"`
-	MountType     string            `json:"mount_type"`
-	Name          string            `json:"name"`
-	Metadata      map[string]string `json:"metadata"`
-	CreationTime  time.Time         `json:"creation_time"`
+	ID             string            `json:"id"`
+	CanonicalID    string            `json:"canonical_id"`
+	MountAccessor  string            `json:"mount_accessor"`
+	MountType      string            `json:"mount_type"`
+	Name           string            `json:"name"`
+	Metadata       map[string]string `json:"metadata"`
+	CustomMetadata map[string]string `json:"custom_metadata"`
+	CreationTime   time.Time         `json:"creation_time"`
+	LastUpdateTime time.Time         `json:"last_update_time"`
 }
 
 // Group is an internal group of entities and other groups.
@@ -67,33 +87,42 @@ type Group struct {
 	MemberEntityIDs []string          `json:"member_entity_ids"`
 	MemberGroupIDs  []string          `json:"member_group_ids"`
 	Metadata        map[string]string `json:"metadata"`
+	ModifyIndex     int               `json:"modify_index"`
 	CreationTime    time.Time         `json:"creation_time"`
 	LastUpdateTime  time.Time         `json:"last_update_time"`
 }
 
-// MFAMethod names an MFA method a login may use.
-type MFAMethod struct {
-	ID, Type, Name string
-	UsesPasscode   bool
+func (g *Group) clone() *Group {
+	cp := *g
+	cp.Policies = slices.Clone(g.Policies)
+	cp.MemberEntityIDs = slices.Clone(g.MemberEntityIDs)
+	cp.MemberGroupIDs = slices.Clone(g.MemberGroupIDs)
+	cp.Metadata = cloneMap(g.Metadata)
+	return &cp
 }
 
-// MFARequirement lists the methods that can complete a login.
-type MFARequirement struct{ Methods []MFAMethod }
-
-// Store is the identity store.
+// Store is the identity store. Build it with NewStore.
 type Store struct {
-	view logical.Storage
-	now  func() time.Time
+	view   logical.Storage
+	now    func() time.Time
+	mounts func(string) (Mount, bool)
 
-	mu       sync.RWMutex
-	entities map[string]*Entity
-	aliases  map[string]*Alias
-	groups   map[string]*Group
-	policies map[string][]string // cache: entity ID → identity policies
-
-	totpMethods  map[string]*TOTPMethod
+	mu           sync.RWMutex // guards every map below
+	entities     map[string]*Entity
+	entityNames  map[string]string // folded name → entity ID
+	merged       map[string]string // merged-away entity ID → surviving entity ID
+	aliases      map[string]*Alias
+	aliasKeys    map[string]string              // aliasKey(accessor, name) → alias ID
+	aliasesOf    map[string]map[string]struct{} // entity ID → its alias IDs
+	groups       map[string]*Group
+	groupNames   map[string]string   // folded name → group ID
+	directGroups map[string][]string // entity ID → groups listing it (derived)
+	parentGroups map[string][]string // group ID → groups listing it (derived)
+	methods      map[string]*TOTPMethod
 	enforcements map[string]*Enforcement
-	mfaFailures  map[string]int // method/entity → failed validations since the last success
+
+	cache    atomic.Pointer[policyCache] // replaced on every write
+	attempts attempts                    // TOTP validation state, own lock
 }
 
 // NewStore loads the store from view.
@@ -101,202 +130,272 @@ func NewStore(view logical.Storage, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Store{view: view, now: opts.Now, entities: map[string]*Entity{}, aliases: map[string]*Alias{},
-		groups: map[string]*Group{}, policies: map[string][]string{},
-		totpMethods: map[string]*TOTPMethod{}, enforcements: map[string]*Enforcement{}, mfaFailures: map[string]int{}}
-	ctx := context.Background()
-	for _, l := range []struct {
-		prefix string
-		load   func(k string) error
-	}{
-		{entityPrefix, func(k string) error { return loadInto(ctx, view, k, s.entities) }},
-		{aliasPrefix, func(k string) error { return loadInto(ctx, view, k, s.aliases) }},
-		{groupPrefix, func(k string) error { return loadInto(ctx, view, k, s.groups) }},
-		{mfaMethodPrefix, func(k string) error { return loadInto(ctx, view, k, s.totpMethods) }},
-		{mfaEnforcementPrefix, func(k string) error { return loadInto(ctx, view, k, s.enforcements) }},
-	} {
-		if err := logical.ScanKeys(ctx, view, l.prefix, l.load); err != nil {
-			return nil, fmt.Errorf("identity: load %s: %w", l.prefix, err)
-		}
+	s := &Store{view: view, now: opts.Now, mounts: opts.Mounts,
+		entities: map[string]*Entity{}, entityNames: map[string]string{}, merged: map[string]string{},
+		aliases: map[string]*Alias{}, aliasKeys: map[string]string{}, aliasesOf: map[string]map[string]struct{}{},
+		groups: map[string]*Group{}, groupNames: map[string]string{},
+		methods: map[string]*TOTPMethod{}, enforcements: map[string]*Enforcement{}}
+	s.cache.Store(&policyCache{})
+	if err := s.load(context.Background()); err != nil {
+		return nil, fmt.Errorf("identity: load: %w", err)
 	}
+	s.reindexGroups()
 	return s, nil
 }
 
-func loadInto[T any](ctx context.Context, view logical.Storage, key string, m map[string]*T) error {
-	v := new(T)
-	if _, err := logical.GetJSON(ctx, view, key, v); err != nil {
-		return err
+func (s *Store) load(ctx context.Context) error {
+	steps := []struct {
+		prefix string
+		load   func(k string) error
+	}{
+		{entityPrefix, loader(ctx, s.view, s.setEntity)},
+		{aliasPrefix, loader(ctx, s.view, s.setAlias)},
+		{groupPrefix, loader(ctx, s.view, s.setGroup)},
+		{methodPrefix, loader(ctx, s.view, func(m *TOTPMethod) { s.methods[m.ID] = m })},
+		{enforcementPrefix, loader(ctx, s.view, func(e *Enforcement) { s.enforcements[e.Name] = e })},
 	}
-	m[key[strings.LastIndexByte(key, '/')+1:]] = v
+	for _, st := range steps {
+		if err := logical.ScanKeys(ctx, s.view, st.prefix, st.load); err != nil {
+			return fmt.Errorf("%s: %w", st.prefix, err)
+		}
+	}
 	return nil
 }
 
+func loader[T any](ctx context.Context, view logical.Storage, set func(*T)) func(string) error {
+	return func(key string) error {
+		v := new(T)
+		if _, err := logical.GetJSON(ctx, view, key, v); err != nil {
+			return err
+		}
+		set(v)
+		return nil
+	}
+}
+
+// newID returns a random UUID-shaped identifier.
 func newID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error (Go ≥ 1.24)
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// entityByName returns the entity named name (caller holds mu).
-func (s *Store) entityByName(name string) *Entity {
-	for _, e := range s.entities {
-		if e.Name == name {
-			return e
+// fold is the case-insensitive form of a name used by the name indexes.
+func fold(name string) string { return strings.ToLower(name) }
+
+func aliasKey(accessor, name string) string { return accessor + "\x00" + fold(name) }
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// batch collects the storage operations of one change.
+type batch struct{ ops []storage.Op }
+
+func (b *batch) put(key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("identity: encode %s: %w", key, err)
+	}
+	b.ops = append(b.ops, putOp(key, raw))
+	return nil
+}
+
+func putOp(key string, raw []byte) storage.Op {
+	return storage.Op{Kind: storage.OpPut, Entry: &storage.Entry{Key: key, Value: raw}}
+}
+
+func (b *batch) del(key string) {
+	b.ops = append(b.ops, storage.Op{Kind: storage.OpDelete, Entry: &storage.Entry{Key: key}})
+}
+
+// commit writes b, atomically when the view supports transactions.
+func (s *Store) commit(ctx context.Context, b *batch) error {
+	if len(b.ops) == 0 {
+		return nil
+	}
+	if tx, ok := s.view.(storage.Transactional); ok {
+		err := tx.Transaction(ctx, b.ops)
+		if !errors.Is(err, storage.ErrNotTransactional) {
+			return err
+		}
+	}
+	for _, op := range b.ops {
+		var err error
+		if op.Kind == storage.OpPut {
+			err = s.view.Put(ctx, op.Entry)
+		} else {
+			err = s.view.Delete(ctx, op.Entry.Key)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) groupByName(name string) *Group {
-	for _, g := range s.groups {
-		if g.Name == name {
-			return g
-		}
-	}
-	return nil
-}
+// The set/drop helpers apply a committed change to memory (caller holds mu
+// for writing). Group changes must be followed by reindexGroups, and every
+// change by invalidate.
 
-// aliasFor finds the alias of name in a mount (caller holds mu).
-func (s *Store) aliasFor(accessor, name string) *Alias {
-	for _, a := range s.aliases {
-		if a.MountAccessor == accessor && a.Name == name {
-			return a
-		}
-	}
-	return nil
-}
-
-// putEntity persists e and clears the policy cache (caller holds mu).
-func (s *Store) putEntity(ctx context.Context, e *Entity) error {
-	if err := logical.PutJSON(ctx, s.view, entityPrefix+e.ID, e); err != nil {
-		return err
+func (s *Store) setEntity(e *Entity) {
+	if old := s.entities[e.ID]; old != nil && fold(old.Name) != fold(e.Name) {
+		delete(s.entityNames, fold(old.Name))
 	}
 	s.entities[e.ID] = e
-	clear(s.policies)
-	return nil
-}
-
-func (s *Store) putAlias(ctx context.Context, a *Alias) error {
-	if err := logical.PutJSON(ctx, s.view, aliasPrefix+a.ID, a); err != nil {
-		return err
+	s.entityNames[fold(e.Name)] = e.ID
+	for _, m := range e.MergedEntityIDs {
+		s.merged[m] = e.ID
 	}
-	s.aliases[a.ID] = a
-	return nil
 }
 
-func (s *Store) putGroup(ctx context.Context, g *Group) error {
-	if err := logical.PutJSON(ctx, s.view, groupPrefix+g.ID, g); err != nil {
-		return err
+func (s *Store) dropEntity(id string) {
+	if e := s.entities[id]; e != nil {
+		delete(s.entityNames, fold(e.Name))
+		for _, m := range e.MergedEntityIDs {
+			delete(s.merged, m)
+		}
+	}
+	delete(s.entities, id)
+}
+
+func (s *Store) setAlias(a *Alias) {
+	s.dropAlias(a.ID)
+	s.aliases[a.ID] = a
+	s.aliasKeys[aliasKey(a.MountAccessor, a.Name)] = a.ID
+	set := s.aliasesOf[a.CanonicalID]
+	if set == nil {
+		set = map[string]struct{}{}
+		s.aliasesOf[a.CanonicalID] = set
+	}
+	set[a.ID] = struct{}{}
+}
+
+func (s *Store) dropAlias(id string) {
+	a := s.aliases[id]
+	if a == nil {
+		return
+	}
+	delete(s.aliasKeys, aliasKey(a.MountAccessor, a.Name))
+	if set := s.aliasesOf[a.CanonicalID]; set != nil {
+		delete(set, id)
+		if len(set) == 0 {
+			delete(s.aliasesOf, a.CanonicalID)
+		}
+	}
+	delete(s.aliases, id)
+}
+
+func (s *Store) setGroup(g *Group) {
+	if old := s.groups[g.ID]; old != nil && fold(old.Name) != fold(g.Name) {
+		delete(s.groupNames, fold(old.Name))
 	}
 	s.groups[g.ID] = g
-	clear(s.policies)
-	return nil
+	s.groupNames[fold(g.Name)] = g.ID
 }
 
-// LoginEntity returns the entity behind an auth mount's alias, creating
-// entity and alias on the first login.
-func (s *Store) LoginEntity(ctx context.Context, mountAccessor, mountType string, alias *logical.Alias) (*Entity, error) {
-	if alias == nil || alias.Name == "" {
-		return nil, logical.InvalidRequest("login has no alias name")
+func (s *Store) dropGroup(id string) {
+	if g := s.groups[id]; g != nil {
+		delete(s.groupNames, fold(g.Name))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a := s.aliasFor(mountAccessor, alias.Name); a != nil {
-		e := s.entities[a.CanonicalID]
-		if e == nil {
-			return nil, fmt.Errorf("identity: alias %s points to a missing entity", a.ID)
-		}
-		if e.Disabled {
-			return nil, logical.Errorf(logical.ErrPermissionDenied, "entity is disabled")
-		}
-		return e, nil
-	}
-	now := s.now().UTC()
-	id := newID()
-	e := &Entity{ID: id, Name: "entity_" + id[:8], Metadata: map[string]string{}, CreationTime: now, LastUpdateTime: now}
-	if err := s.putEntity(ctx, e); err != nil {
-		return nil, err
-	}
-	a := &Alias{ID: newID(), CanonicalID: e.ID, MountAccessor: mountAccessor, MountType: mountType,
-		Name: alias.Name, Metadata: alias.Metadata, CreationTime: now}
-	return e, s.putAlias(ctx, a)
+	delete(s.groups, id)
 }
 
-// Entity returns the entity with id, or nil.
-func (s *Store) Entity(ctx context.Context, id string) (*Entity, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.entities[id], nil
-}
-
-// groupsOf returns the IDs of every group that contains the entity,
-// directly or through member groups (caller holds mu).
-func (s *Store) groupsOf(entityID string) (direct, all []string) {
-	seen := map[string]bool{}
-	var queue []string
+// reindexGroups rebuilds the derived membership indexes from the groups.
+func (s *Store) reindexGroups() {
+	direct := map[string][]string{}
+	parents := map[string][]string{}
 	for id, g := range s.groups {
-		if contains(g.MemberEntityIDs, entityID) {
-			direct = append(direct, id)
-			queue = append(queue, id)
-			seen[id] = true
+		for _, e := range g.MemberEntityIDs {
+			direct[e] = append(direct[e], id)
+		}
+		for _, c := range g.MemberGroupIDs {
+			parents[c] = append(parents[c], id)
 		}
 	}
+	for _, m := range []map[string][]string{direct, parents} {
+		for _, l := range m {
+			slices.Sort(l)
+		}
+	}
+	s.directGroups, s.parentGroups = direct, parents
+}
+
+// resolve maps a merged-away entity ID to the entity it was merged into.
+func (s *Store) resolve(id string) string {
+	if to, ok := s.merged[id]; ok {
+		return to
+	}
+	return id
+}
+
+func (s *Store) entityByName(name string) *Entity { return s.entities[s.entityNames[fold(name)]] }
+
+func (s *Store) groupByName(name string) *Group { return s.groups[s.groupNames[fold(name)]] }
+
+func (s *Store) aliasFor(accessor, name string) *Alias {
+	return s.aliases[s.aliasKeys[aliasKey(accessor, name)]]
+}
+
+// aliasesOfEntity returns an entity's aliases sorted by ID.
+func (s *Store) aliasesOfEntity(entityID string) []*Alias {
+	out := make([]*Alias, 0, len(s.aliasesOf[entityID]))
+	for id := range s.aliasesOf[entityID] {
+		out = append(out, s.aliases[id])
+	}
+	slices.SortFunc(out, func(a, b *Alias) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// groupsOf returns the groups listing the entity (direct) and the groups
+// that reach those through member_group_ids (inherited), both sorted; a
+// group in both lists is reported as direct only.
+func (s *Store) groupsOf(entityID string) (direct, inherited []string) {
+	direct = s.directGroups[entityID]
+	seen := make(map[string]bool, len(direct))
+	for _, g := range direct {
+		seen[g] = true
+	}
+	queue := slices.Clone(direct)
 	for len(queue) > 0 {
 		cur := queue[0]
 		queue = queue[1:]
-		all = append(all, cur)
-		for id, g := range s.groups {
-			if !seen[id] && contains(g.MemberGroupIDs, cur) {
-				seen[id] = true
-				queue = append(queue, id)
+		for _, p := range s.parentGroups[cur] {
+			if !seen[p] {
+				seen[p] = true
+				inherited = append(inherited, p)
+				queue = append(queue, p)
 			}
 		}
 	}
-	sort.Strings(direct)
-	sort.Strings(all)
-	return direct, all
+	slices.Sort(inherited)
+	return slices.Clone(direct), inherited
 }
 
-// IdentityPolicies returns the policies an entity's tokens get from the
-// entity and its groups, sorted. Cached until the next write.
-func (s *Store) IdentityPolicies(ctx context.Context, entityID string) ([]string, error) {
-	s.mu.RLock()
-	p, ok := s.policies[entityID]
-	s.mu.RUnlock()
-	if ok {
-		return p, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.entities[entityID]
-	if e == nil || e.Disabled {
-		return nil, nil
-	}
-	set := map[string]bool{}
-	for _, x := range e.Policies {
-		set[x] = true
-	}
-	_, all := s.groupsOf(entityID)
-	for _, gid := range all {
-		for _, x := range s.groups[gid].Policies {
-			set[x] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for x := range set {
-		out = append(out, x)
-	}
-	sort.Strings(out)
-	s.policies[entityID] = out
-	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
+// reaches reports whether group from contains target through
+// member_group_ids, directly or nested.
+func (s *Store) reaches(from, target string) bool {
+	seen := map[string]bool{}
+	stack := []string{from}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if cur == target {
 			return true
 		}
+		if seen[cur] || s.groups[cur] == nil {
+			continue
+		}
+		seen[cur] = true
+		stack = append(stack, s.groups[cur].MemberGroupIDs...)
 	}
 	return false
 }

@@ -1,0 +1,35 @@
+// Package identity is kinko's identity store and login MFA, speaking the
+// API of Vault's identity secrets engine (mounted by core at identity/).
+//
+// It owns:
+//   - entities (one person or service), their aliases (the caller's name in
+//     one auth mount, by mount accessor + name) and internal groups, which
+//     nest: a group's policies apply to its member entities and to the
+//     members of its member groups, transitively (Vault semantics);
+//   - the policies a token with an entity gets from it (IdentityPolicies);
+//   - TOTP MFA methods, the per-entity TOTP secrets, login enforcements
+//     (which logins need MFA) and passcode validation (ValidateTOTP).
+//
+// Invariants:
+//   - Everything is kept in memory, loaded from the storage view when the
+//     store is built; every change is written to the view first (one
+//     transaction when the view supports it) and applied to memory only
+//     when the write succeeded, so memory never holds what storage lacks.
+//   - Stored objects are immutable: a change builds a new value and swaps
+//     it in, so readers holding a pointer never see it change.
+//   - Group nesting is acyclic; an alias (mount accessor + name, names
+//     compared case-insensitively) belongs to exactly one entity; entity and
+//     group names are unique (case-insensitively); policies never contain
+//     "root".
+//   - TOTP secrets live only in the storage view (the barrier encrypts
+//     them) under mfa/secret/<method>/<entity>; they are never returned
+//     by reads, logged or put in error messages.
+//
+// Concurrency: one RWMutex guards the identity maps; handlers that change
+// them hold it for writing across the storage write. IdentityPolicies is
+// answered from a lock-free cache that every write replaces, so its cached
+// path takes no lock and reads no storage. TOTP validation state (failed
+// attempts, last used time step) has its own mutex and is deliberately in
+// memory only: losing it on restart reopens at most one period's replay
+// window, as in Vault.
+package identity
