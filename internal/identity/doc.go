@@ -22,14 +22,16 @@
 //     group names are unique (case-insensitively); policies never contain
 //     "root".
 //   - TOTP secrets live only in the storage view (the barrier encrypts
-//     them) under mfa/secret/<method>/<entity>; they are never returned
-//     by reads, logged or put in error messages.
+//     them) under mfa/secret/<method>/<entity>; apart from the enrolment
+//     answer (otpauth URL and QR code) they are never returned, logged or
+//     put in error messages.
 //
 // Concurrency: one RWMutex guards the identity maps; handlers that change
 // them hold it for writing across the storage write. IdentityPolicies is
 // answered from a lock-free cache that every write replaces, so its cached
-// path takes no lock and reads no storage. TOTP validation state (failed
-// attempts, last used time step) has its own mutex and is deliberately in
-// memory only: losing it on restart reopens at most one period's replay
-// window, as in Vault.
+// path takes no lock and reads no storage. TOTP enrolment and validation of
+// one method/entity pair are serialised by a striped lock (taken after the
+// RWMutex, for reading). The last accepted time step is stored with the
+// secret, so a code stays spent across restarts; the failed-attempt
+// windows are in memory only, as in Vault.
 package identity

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -44,6 +45,23 @@ func checkInvariants(t *testing.T, s *Store) {
 		if slices.Contains(g.Policies, "root") {
 			t.Fatalf("group %s has root", id)
 		}
+	}
+	direct, parents := map[string][]string{}, map[string][]string{}
+	for id, g := range s.groups {
+		for _, e := range g.MemberEntityIDs {
+			direct[e] = append(direct[e], id)
+		}
+		for _, c := range g.MemberGroupIDs {
+			parents[c] = append(parents[c], id)
+		}
+	}
+	for _, m := range []map[string][]string{direct, parents} {
+		for _, l := range m {
+			slices.Sort(l)
+		}
+	}
+	if !reflect.DeepEqual(direct, s.directGroups) || !reflect.DeepEqual(parents, s.parentGroups) {
+		t.Fatalf("membership indexes out of step with the groups")
 	}
 }
 

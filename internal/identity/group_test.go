@@ -1,8 +1,10 @@
 package identity
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/kinko-dev/kinko/internal/logical"
@@ -152,4 +154,63 @@ func TestPolicyCache(t *testing.T) {
 			t.Errorf("%s: second call was not served from the cache", st.name)
 		}
 	}
+}
+
+// TestIndexesAfterChanges runs the invariant check after each kind of write.
+func TestIndexesAfterChanges(t *testing.T) {
+	f := newFx(t)
+	a, b := f.login("acc", "a"), f.login("acc", "b")
+	g1 := f.id("group", map[string]any{"name": "g1", "member_entity_ids": a.ID + "," + b.ID})
+	g2 := f.id("group", map[string]any{"name": "g2", "member_group_ids": g1, "member_entity_ids": a.ID})
+	checkInvariants(t, f.s)
+	f.write("group/id/"+g1, map[string]any{"member_entity_ids": b.ID})
+	checkInvariants(t, f.s)
+	f.do(logical.DeleteOperation, "entity/id/"+b.ID, nil)
+	checkInvariants(t, f.s)
+	c := f.login("acc2", "c")
+	f.write("group/id/"+g1, map[string]any{"member_entity_ids": c.ID})
+	f.write("entity/merge", map[string]any{"to_entity_id": a.ID, "from_entity_ids": c.ID})
+	checkInvariants(t, f.s)
+	f.do(logical.DeleteOperation, "group/id/"+g1, nil)
+	checkInvariants(t, f.s)
+	if got := f.read("group/id/" + g2)["member_group_ids"]; !reflect.DeepEqual(got, []string{}) {
+		t.Fatalf("g2 members %v", got)
+	}
+}
+
+// TestPolicyCacheConcurrent checks that a cache fill racing with a write
+// never leaves a stale answer behind: after each write returns, the writer
+// must see its own change while readers keep refilling the cache.
+func TestPolicyCacheConcurrent(t *testing.T) {
+	f := newFx(t)
+	e := f.login("acc", "u")
+	g := f.id("group", map[string]any{"name": "g", "member_entity_ids": e.ID})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					f.s.IdentityPolicies(bg, e.ID)
+					f.s.LoginEntity(bg, "acc", "userpass", &logical.Alias{Name: "u"})
+				}
+			}
+		}()
+	}
+	for i := range 300 {
+		want := fmt.Sprintf("p%d", i)
+		if _, err := f.do(logical.UpdateOperation, "group/id/"+g, map[string]any{"policies": want}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.s.IdentityPolicies(bg, e.ID); !reflect.DeepEqual(got, []string{want}) {
+			t.Fatalf("write %d: read %v after the write returned", i, got)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }

@@ -134,10 +134,10 @@ func (en *Enforcement) matches(accessor, typ, entityID string, groups []string) 
 // after max_validation_attempts failures within one period, attempts are
 // refused until the period since the first failure has passed.
 func (s *Store) ValidateTOTP(ctx context.Context, methodID, entityID, passcode string) error {
-	s.mu.RLock()
+	s.mu.RLock() // held throughout, so a deleted entity or method gets no secret written back
+	defer s.mu.RUnlock()
 	m := s.methods[methodID]
 	e := s.entities[s.resolve(entityID)]
-	s.mu.RUnlock()
 	if m == nil {
 		return logical.InvalidRequest("MFA method %q does not exist", methodID)
 	}

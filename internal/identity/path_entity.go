@@ -211,7 +211,6 @@ func (s *Store) deleteEntity(ctx context.Context, e *Entity) error {
 		s.setGroup(g)
 	}
 	s.dropEntity(e.ID)
-	s.reindexGroups()
 	s.invalidate()
 	return nil
 }

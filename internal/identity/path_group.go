@@ -114,7 +114,6 @@ func (s *Store) writeGroup(ctx context.Context, g *Group, name string, d *logica
 		return nil, err
 	}
 	s.setGroup(g)
-	s.reindexGroups()
 	s.invalidate()
 	if !fresh {
 		return nil, nil
@@ -206,7 +205,6 @@ func (s *Store) handleGroupDelete(ctx context.Context, req *logical.Request, d *
 		s.setGroup(p)
 	}
 	s.dropGroup(g.ID)
-	s.reindexGroups()
 	s.invalidate()
 	return nil, nil
 }

@@ -211,6 +211,5 @@ func (p *mergePlan) apply(s *Store) {
 	for _, g := range p.groups {
 		s.setGroup(g)
 	}
-	s.reindexGroups()
 	s.invalidate()
 }

@@ -116,8 +116,8 @@ type Store struct {
 	aliasesOf    map[string]map[string]struct{} // entity ID → its alias IDs
 	groups       map[string]*Group
 	groupNames   map[string]string   // folded name → group ID
-	directGroups map[string][]string // entity ID → groups listing it (derived)
-	parentGroups map[string][]string // group ID → groups listing it (derived)
+	directGroups map[string][]string // entity ID → groups listing it, sorted (derived)
+	parentGroups map[string][]string // group ID → groups listing it, sorted (derived)
 	methods      map[string]*TOTPMethod
 	enforcements map[string]*Enforcement
 
@@ -134,12 +134,12 @@ func NewStore(view logical.Storage, opts Options) (*Store, error) {
 		entities: map[string]*Entity{}, entityNames: map[string]string{}, merged: map[string]string{},
 		aliases: map[string]*Alias{}, aliasKeys: map[string]string{}, aliasesOf: map[string]map[string]struct{}{},
 		groups: map[string]*Group{}, groupNames: map[string]string{},
+		directGroups: map[string][]string{}, parentGroups: map[string][]string{},
 		methods: map[string]*TOTPMethod{}, enforcements: map[string]*Enforcement{}}
 	s.cache.Store(&policyCache{})
 	if err := s.load(context.Background()); err != nil {
 		return nil, fmt.Errorf("identity: load: %w", err)
 	}
-	s.reindexGroups()
 	return s, nil
 }
 
@@ -243,8 +243,7 @@ func (s *Store) commit(ctx context.Context, b *batch) error {
 }
 
 // The set/drop helpers apply a committed change to memory (caller holds mu
-// for writing). Group changes must be followed by reindexGroups, and every
-// change by invalidate.
+// for writing). Every change must be followed by invalidate.
 
 func (s *Store) setEntity(e *Entity) {
 	if old := s.entities[e.ID]; old != nil && fold(old.Name) != fold(e.Name) {
@@ -295,9 +294,13 @@ func (s *Store) dropAlias(id string) {
 }
 
 func (s *Store) setGroup(g *Group) {
-	if old := s.groups[g.ID]; old != nil && fold(old.Name) != fold(g.Name) {
-		delete(s.groupNames, fold(old.Name))
+	if old := s.groups[g.ID]; old != nil {
+		if fold(old.Name) != fold(g.Name) {
+			delete(s.groupNames, fold(old.Name))
+		}
+		s.indexGroup(old, false)
 	}
+	s.indexGroup(g, true)
 	s.groups[g.ID] = g
 	s.groupNames[fold(g.Name)] = g.ID
 }
@@ -305,28 +308,34 @@ func (s *Store) setGroup(g *Group) {
 func (s *Store) dropGroup(id string) {
 	if g := s.groups[id]; g != nil {
 		delete(s.groupNames, fold(g.Name))
+		s.indexGroup(g, false)
 	}
 	delete(s.groups, id)
 }
 
-// reindexGroups rebuilds the derived membership indexes from the groups.
-func (s *Store) reindexGroups() {
-	direct := map[string][]string{}
-	parents := map[string][]string{}
-	for id, g := range s.groups {
-		for _, e := range g.MemberEntityIDs {
-			direct[e] = append(direct[e], id)
-		}
-		for _, c := range g.MemberGroupIDs {
-			parents[c] = append(parents[c], id)
+// indexGroup adds (or removes) g's memberships to the derived indexes,
+// whose lists stay sorted (caller holds mu for writing; readers copy the
+// lists before releasing mu).
+func (s *Store) indexGroup(g *Group, add bool) {
+	for _, idx := range []struct {
+		m   map[string][]string
+		ids []string
+	}{{s.directGroups, g.MemberEntityIDs}, {s.parentGroups, g.MemberGroupIDs}} {
+		for _, member := range idx.ids {
+			l := idx.m[member]
+			i, found := slices.BinarySearch(l, g.ID)
+			switch {
+			case add && !found:
+				idx.m[member] = slices.Insert(l, i, g.ID)
+			case !add && found:
+				if l = slices.Delete(l, i, i+1); len(l) == 0 {
+					delete(idx.m, member)
+				} else {
+					idx.m[member] = l
+				}
+			}
 		}
 	}
-	for _, m := range []map[string][]string{direct, parents} {
-		for _, l := range m {
-			slices.Sort(l)
-		}
-	}
-	s.directGroups, s.parentGroups = direct, parents
 }
 
 // resolve maps a merged-away entity ID to the entity it was merged into.
