@@ -2,21 +2,28 @@ package core
 
 import (
 	"context"
+	"errors"
 	"slices"
+
+	"github.com/kinko-dev/kinko/internal/identity"
 
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/token"
 )
 
 // effectivePolicies is a token's own policies plus those its identity
-// entity and groups give it. Root tokens have no entity.
-func (st *unsealedState) effectivePolicies(ctx context.Context, te *token.Entry) []string {
+// entity and groups give it (root tokens have no entity). A disabled
+// entity's tokens are refused, as Vault does: identity.ErrEntityDisabled.
+func (st *unsealedState) effectivePolicies(ctx context.Context, te *token.Entry) ([]string, error) {
 	if te.EntityID == "" || st.identity == nil {
-		return te.Policies
+		return te.Policies, nil
 	}
 	ip, err := st.identity.IdentityPolicies(ctx, te.EntityID)
+	if errors.Is(err, identity.ErrEntityDisabled) {
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token's entity is disabled")
+	}
 	if err != nil || len(ip) == 0 {
-		return te.Policies
+		return te.Policies, nil
 	}
 	out := make([]string, 0, len(te.Policies)+len(ip))
 	out = append(out, te.Policies...)
@@ -25,17 +32,7 @@ func (st *unsealedState) effectivePolicies(ctx context.Context, te *token.Entry)
 			out = append(out, p)
 		}
 	}
-	return out
-}
-
-// entityDisabled reports a token whose identity entity is disabled: such
-// tokens are refused, as Vault does.
-func (st *unsealedState) entityDisabled(ctx context.Context, te *token.Entry) bool {
-	if te.EntityID == "" || st.identity == nil {
-		return false
-	}
-	e, err := st.identity.Entity(ctx, te.EntityID)
-	return err == nil && e != nil && e.Disabled
+	return out, nil
 }
 
 // linkEntity attaches a login to its identity entity (creating entity and
@@ -50,8 +47,8 @@ func (c *Core) linkEntity(ctx context.Context, st *unsealedState, e *routeEntry,
 	}
 	a.EntityID = ent.ID
 	req, err := st.identity.LoginMFARequirement(ctx, e.mount.Accessor, e.mount.Type, ent)
-	if err != nil || req == nil || len(req.Methods) == 0 {
+	if err != nil || req == nil || len(req.Enforcements) == 0 {
 		return nil, err
 	}
-	return &mfaPending{entityID: ent.ID, methods: req.Methods}, nil
+	return &mfaPending{entityID: ent.ID, enforcements: req.Enforcements}, nil
 }

@@ -14,11 +14,11 @@ const mfaRequestTTL = 5 * time.Minute
 
 // mfaPending is a login that passed its auth method and waits for MFA.
 type mfaPending struct {
-	entityID string
-	methods  []identity.MFAMethod
-	auth     *logical.Auth
-	path     string
-	expires  time.Time
+	entityID     string
+	enforcements []identity.MFAEnforcement // each must be satisfied by one of its methods
+	auth         *logical.Auth
+	path         string
+	expires      time.Time
 }
 
 // mfaPendingStore holds pending logins in memory (a restart or seal
@@ -80,46 +80,62 @@ func (c *Core) completeLogin(ctx context.Context, st *unsealedState, e *routeEnt
 	if err != nil {
 		return err
 	}
-	refs := make([]logical.MFAMethodRef, 0, len(pending.methods))
-	for _, m := range pending.methods {
-		refs = append(refs, logical.MFAMethodRef{Type: m.Type, ID: m.ID, UsesPasscode: m.UsesPasscode, Name: m.Name})
+	constraints := map[string][]logical.MFAMethodRef{}
+	for _, en := range pending.enforcements {
+		for _, m := range en.Methods {
+			constraints[en.Name] = append(constraints[en.Name], logical.MFAMethodRef{Type: m.Type, ID: m.ID, UsesPasscode: m.UsesPasscode, Name: m.Name})
+		}
 	}
-	resp.Auth = &logical.Auth{MFARequirement: &logical.MFARequirement{RequestID: id,
-		Constraints: map[string][]logical.MFAMethodRef{"login": refs}}}
+	resp.Auth = &logical.Auth{MFARequirement: &logical.MFARequirement{RequestID: id, Constraints: constraints}}
 	resp.Data = nil
 	resp.AddWarning("A login request was issued that is subject to MFA validation. Please make sure to validate the login by sending another request to mfa/validate endpoint.")
 	return nil
 }
 
-// validateMFA completes a parked login when one of its methods accepts the
-// given passcode.
+// validateMFA completes a parked login once every matched enforcement is
+// satisfied by one of its methods with a valid passcode.
 func (c *Core) validateMFA(ctx context.Context, st *unsealedState, id string, payload map[string][]string) (*logical.Response, error) {
 	p := st.mfa.get(c.conf.Now(), id)
 	if p == nil {
 		return nil, logical.InvalidRequest("invalid or expired MFA request ID")
 	}
-	tried := false
+	validated := map[string]error{} // method ID → outcome, each checked once
+	for _, en := range p.enforcements {
+		if err := c.satisfy(ctx, st, p.entityID, en, payload, validated); err != nil {
+			return nil, err
+		}
+	}
+	st.mfa.remove(id)
+	if err := c.mintToken(ctx, st, p.path, p.auth); err != nil {
+		return nil, err
+	}
+	return &logical.Response{Auth: p.auth}, nil
+}
+
+// satisfy checks one enforcement: any of its methods with a valid code.
+func (c *Core) satisfy(ctx context.Context, st *unsealedState, entityID string, en identity.MFAEnforcement, payload map[string][]string, validated map[string]error) error {
 	var lastErr error
-	for _, m := range p.methods {
+	for _, m := range en.Methods {
 		codes, ok := payload[m.ID]
 		if !ok {
 			continue
 		}
-		tried = true
-		code := ""
-		if len(codes) > 0 {
-			code = codes[0]
-		}
-		if lastErr = st.identity.ValidateTOTP(ctx, m.ID, p.entityID, code); lastErr == nil {
-			st.mfa.remove(id)
-			if err := c.mintToken(ctx, st, p.path, p.auth); err != nil {
-				return nil, err
+		err, done := validated[m.ID]
+		if !done {
+			code := ""
+			if len(codes) > 0 {
+				code = codes[0]
 			}
-			return &logical.Response{Auth: p.auth}, nil
+			err = st.identity.ValidateTOTP(ctx, m.ID, entityID, code)
+			validated[m.ID] = err
 		}
+		if err == nil {
+			return nil
+		}
+		lastErr = err
 	}
-	if !tried {
-		return nil, logical.InvalidRequest("mfa_payload names none of the MFA methods this login requires")
+	if lastErr == nil {
+		return logical.InvalidRequest("mfa_payload has no passcode for enforcement %q", en.Name)
 	}
-	return nil, lastErr
+	return lastErr
 }

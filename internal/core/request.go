@@ -64,8 +64,9 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 	if len(te.BoundCIDRs) > 0 && (req.Conn == nil || !tokenutil.RemoteAllowed(te.BoundCIDRs, req.Conn.RemoteAddr)) {
 		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token may not be used from this address")
 	}
-	if st.entityDisabled(ctx, te) {
-		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token's entity is disabled")
+	policies, err := st.effectivePolicies(ctx, te)
+	if err != nil {
+		return err
 	}
 	req.Auth = authFromEntry(te)
 	if req.Operation == logical.UpdateOperation || req.Operation == logical.CreateOperation {
@@ -80,7 +81,7 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 			}
 		}
 	}
-	acl, err := st.policies.ACL(ctx, st.effectivePolicies(ctx, te))
+	acl, err := st.policies.ACL(ctx, policies)
 	if err != nil {
 		return err
 	}
