@@ -14,83 +14,43 @@ import (
 	"github.com/kinko-dev/kinko/internal/testserver"
 )
 
-// e2e is a running server with an AppRole mount, a "reader" policy and two
-// KV v2 secrets, driven through the official Vault client.
-type e2e struct {
-	t     *testing.T
-	srv   *testserver.Server
-	admin *vault.Client
-}
+// e2e is testserver's auth fixture with the approle method mounted.
+type e2e struct{ *testserver.AuthE2E }
 
-func newE2E(t *testing.T) *e2e {
-	t.Helper()
-	srv := testserver.Start(t)
-	e := &e2e{t: t, srv: srv, admin: e2eClient(t, srv.Addr, srv.RootToken)}
-	ctx := context.Background()
-	if err := e.admin.Sys().EnableAuthWithOptionsWithContext(ctx, "approle", &vault.EnableAuthOptions{Type: "approle"}); err != nil {
-		t.Fatalf("enable approle: %v", err)
-	}
-	if err := e.admin.Sys().PutPolicyWithContext(ctx, "reader", `path "secret/data/allowed" { capabilities = ["read"] }`); err != nil {
-		t.Fatalf("put policy: %v", err)
-	}
-	for _, p := range []string{"allowed", "denied"} {
-		if _, err := e.admin.KVv2("secret").Put(ctx, p, map[string]any{"v": p}); err != nil {
-			t.Fatalf("put %s: %v", p, err)
-		}
-	}
-	return e
-}
+func newE2E(t *testing.T) *e2e { return &e2e{testserver.NewAuthE2E(t, "approle")} }
 
 func e2eClient(t testing.TB, addr, token string) *vault.Client {
-	t.Helper()
-	cfg := vault.DefaultConfig()
-	cfg.Address = addr
-	cfg.MaxRetries = 0
-	c, err := vault.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetToken(token)
-	return c
-}
-
-func (e *e2e) write(path string, data map[string]any) *vault.Secret {
-	e.t.Helper()
-	s, err := e.admin.Logical().Write(path, data)
-	if err != nil {
-		e.t.Fatalf("write %s: %v", path, err)
-	}
-	return s
+	return testserver.VaultClient(t, addr, token)
 }
 
 // roleWithSecret creates a role and returns its role ID and a secret ID.
 func (e *e2e) roleWithSecret(name string, role, secret map[string]any) (string, string) {
-	e.t.Helper()
-	e.write("auth/approle/role/"+name, role)
-	rid, err := e.admin.Logical().Read("auth/approle/role/" + name + "/role-id")
+	e.T.Helper()
+	e.Write("auth/approle/role/"+name, role)
+	rid, err := e.Admin.Logical().Read("auth/approle/role/" + name + "/role-id")
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	if secret == nil {
 		return rid.Data["role_id"].(string), ""
 	}
-	sid := e.write("auth/approle/role/"+name+"/secret-id", secret)
+	sid := e.Write("auth/approle/role/"+name+"/secret-id", secret)
 	return rid.Data["role_id"].(string), sid.Data["secret_id"].(string)
 }
 
 // login logs in with the approle helper on a fresh, token-less client.
 func (e *e2e) login(roleID, secretID string, opts ...approleauth.LoginOption) (*vault.Client, *vault.Secret, error) {
-	c := e2eClient(e.t, e.srv.Addr, "")
+	c := e2eClient(e.T, e.Srv.Addr, "")
 	c.ClearToken()
 	auth, err := approleauth.NewAppRoleAuth(roleID, &approleauth.SecretID{FromString: secretID}, opts...)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	s, err := c.Auth().Login(context.Background(), auth)
 	return c, s, err
 }
 
-func wantStatus(t *testing.T, err error, status int, msg string) {
+func wantStatus(t testing.TB, err error, status int, msg string) {
 	t.Helper()
 	var re *vault.ResponseError
 	if !errors.As(err, &re) {
@@ -158,7 +118,7 @@ func TestE2ELoginRefused(t *testing.T) {
 		})
 	}
 	// Missing fields, sent without the helper (which insists on them).
-	_, err := e2eClient(t, e.srv.Addr, "").Logical().Write("auth/approle/login", map[string]any{"role_id": roleID})
+	_, err := e2eClient(t, e.Srv.Addr, "").Logical().Write("auth/approle/login", map[string]any{"role_id": roleID})
 	wantStatus(t, err, http.StatusBadRequest, "missing secret_id")
 }
 
@@ -180,29 +140,29 @@ func TestE2ESecretIDUsesAndBoundToken(t *testing.T) {
 func TestE2EManageSecretIDs(t *testing.T) {
 	e := newE2E(t)
 	roleID, secretID := e.roleWithSecret("app", map[string]any{"token_policies": "reader", "secret_id_num_uses": 5}, map[string]any{})
-	roles, err := e.admin.Logical().List("auth/approle/role")
+	roles, err := e.Admin.Logical().List("auth/approle/role")
 	if err != nil || len(roles.Data["keys"].([]any)) != 1 {
 		t.Fatalf("list roles: %v %v", roles, err)
 	}
-	accs, err := e.admin.Logical().List("auth/approle/role/app/secret-id")
+	accs, err := e.Admin.Logical().List("auth/approle/role/app/secret-id")
 	if err != nil || len(accs.Data["keys"].([]any)) != 1 {
 		t.Fatalf("list accessors: %v %v", accs, err)
 	}
 	acc := accs.Data["keys"].([]any)[0].(string)
-	look := e.write("auth/approle/role/app/secret-id-accessor/lookup", map[string]any{"secret_id_accessor": acc})
+	look := e.Write("auth/approle/role/app/secret-id-accessor/lookup", map[string]any{"secret_id_accessor": acc})
 	if look.Data["secret_id_num_uses"].(interface{ String() string }).String() != "5" {
 		t.Errorf("lookup = %v", look.Data)
 	}
-	e.write("auth/approle/role/app/secret-id/destroy", map[string]any{"secret_id": secretID})
+	e.Write("auth/approle/role/app/secret-id/destroy", map[string]any{"secret_id": secretID})
 	_, _, err = e.login(roleID, secretID)
 	wantStatus(t, err, http.StatusBadRequest, "invalid role or secret ID")
-	if s, err := e.admin.Logical().Write("auth/approle/tidy/secret-id", map[string]any{}); err != nil {
+	if s, err := e.Admin.Logical().Write("auth/approle/tidy/secret-id", map[string]any{}); err != nil {
 		t.Fatalf("tidy: %v %v", s, err)
 	}
-	if _, err := e.admin.Logical().Delete("auth/approle/role/app"); err != nil {
+	if _, err := e.Admin.Logical().Delete("auth/approle/role/app"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := e.admin.Logical().Read("auth/approle/role/app"); err != nil || r != nil {
+	if r, err := e.Admin.Logical().Read("auth/approle/role/app"); err != nil || r != nil {
 		t.Errorf("read after delete: %v %v", r, err)
 	}
 }
@@ -212,11 +172,11 @@ func TestE2EManageSecretIDs(t *testing.T) {
 func TestE2EWrappedSecretID(t *testing.T) {
 	e := newE2E(t)
 	roleID, _ := e.roleWithSecret("app", map[string]any{"token_policies": "reader"}, nil)
-	wrapper, err := e.admin.Clone()
+	wrapper, err := e.Admin.Clone()
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrapper.SetToken(e.srv.RootToken)
+	wrapper.SetToken(e.Srv.RootToken)
 	wrapper.SetWrappingLookupFunc(func(string, string) string { return "60s" })
 	w, err := wrapper.Logical().Write("auth/approle/role/app/secret-id", map[string]any{})
 	if err != nil || w.WrapInfo == nil || w.WrapInfo.Token == "" {

@@ -14,71 +14,22 @@ import (
 	"github.com/kinko-dev/kinko/internal/testserver"
 )
 
-// e2e is a running server with a userpass mount, a "reader" policy and two
-// KV v2 secrets, driven through the official Vault client.
-type e2e struct {
-	t     *testing.T
-	srv   *testserver.Server
-	admin *vault.Client
-}
+// e2e is testserver's auth fixture with the userpass method mounted.
+type e2e struct{ *testserver.AuthE2E }
 
-func newE2E(t *testing.T) *e2e {
-	t.Helper()
-	srv := testserver.Start(t)
-	e := &e2e{t: t, srv: srv, admin: e2eClient(t, srv.Addr, srv.RootToken)}
-	ctx := context.Background()
-	if err := e.admin.Sys().EnableAuthWithOptionsWithContext(ctx, "userpass", &vault.EnableAuthOptions{Type: "userpass"}); err != nil {
-		t.Fatalf("enable userpass: %v", err)
-	}
-	if err := e.admin.Sys().PutPolicyWithContext(ctx, "reader", `path "secret/data/allowed" { capabilities = ["read"] }`); err != nil {
-		t.Fatalf("put policy: %v", err)
-	}
-	for _, p := range []string{"allowed", "denied"} {
-		if _, err := e.admin.KVv2("secret").Put(ctx, p, map[string]any{"v": p}); err != nil {
-			t.Fatalf("put %s: %v", p, err)
-		}
-	}
-	return e
-}
+func newE2E(t *testing.T) *e2e { return &e2e{testserver.NewAuthE2E(t, "userpass")} }
 
 func e2eClient(t testing.TB, addr, token string) *vault.Client {
-	t.Helper()
-	cfg := vault.DefaultConfig()
-	cfg.Address = addr
-	cfg.MaxRetries = 0
-	c, err := vault.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetToken(token)
-	return c
-}
-
-func (e *e2e) write(path string, data map[string]any) *vault.Secret {
-	e.t.Helper()
-	s, err := e.admin.Logical().Write(path, data)
-	if err != nil {
-		e.t.Fatalf("write %s: %v", path, err)
-	}
-	return s
-}
-
-func (e *e2e) read(path string) *vault.Secret {
-	e.t.Helper()
-	s, err := e.admin.Logical().Read(path)
-	if err != nil {
-		e.t.Fatalf("read %s: %v", path, err)
-	}
-	return s
+	return testserver.VaultClient(t, addr, token)
 }
 
 // login logs in with the userpass helper on a fresh, token-less client.
 func (e *e2e) login(user, password string, opts ...userpassauth.LoginOption) (*vault.Client, *vault.Secret, error) {
-	c := e2eClient(e.t, e.srv.Addr, "")
+	c := e2eClient(e.T, e.Srv.Addr, "")
 	c.ClearToken()
 	auth, err := userpassauth.NewUserpassAuth(user, &userpassauth.Password{FromString: password}, opts...)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	s, err := c.Auth().Login(context.Background(), auth)
 	return c, s, err
@@ -86,15 +37,15 @@ func (e *e2e) login(user, password string, opts ...userpassauth.LoginOption) (*v
 
 // refused logs in expecting status and an error containing msg, and no token.
 func (e *e2e) refused(user, password string, status int, msg string, opts ...userpassauth.LoginOption) {
-	e.t.Helper()
+	e.T.Helper()
 	c, s, err := e.login(user, password, opts...)
-	wantStatus(e.t, err, status, msg)
+	wantStatus(e.T, err, status, msg)
 	if s != nil || c.Token() != "" {
-		e.t.Errorf("refused login left secret %+v token %q", s, c.Token())
+		e.T.Errorf("refused login left secret %+v token %q", s, c.Token())
 	}
 }
 
-func wantStatus(t *testing.T, err error, status int, msg string) {
+func wantStatus(t testing.TB, err error, status int, msg string) {
 	t.Helper()
 	var re *vault.ResponseError
 	if !errors.As(err, &re) {
@@ -107,7 +58,7 @@ func wantStatus(t *testing.T, err error, status int, msg string) {
 
 func TestE2ELoginReadsAllowedSecret(t *testing.T) {
 	e := newE2E(t)
-	e.write("auth/userpass/users/Bob", map[string]any{"password": "bob-pass", "token_policies": "reader", "token_ttl": "1h"})
+	e.Write("auth/userpass/users/Bob", map[string]any{"password": "bob-pass", "token_policies": "reader", "token_ttl": "1h"})
 	c, s, err := e.login("BOB", "bob-pass")
 	if err != nil {
 		t.Fatalf("login: %v", err)
@@ -143,12 +94,12 @@ func TestE2ELoginReadsAllowedSecret(t *testing.T) {
 
 func TestE2ELoginRefused(t *testing.T) {
 	e := newE2E(t)
-	e.write("auth/userpass/users/bob", map[string]any{"password": "bob-pass", "token_policies": "reader"})
-	e.write("auth/userpass/users/far", map[string]any{"password": "far-pass", "token_bound_cidrs": "10.0.0.0/8"})
+	e.Write("auth/userpass/users/bob", map[string]any{"password": "bob-pass", "token_policies": "reader"})
+	e.Write("auth/userpass/users/far", map[string]any{"password": "far-pass", "token_bound_cidrs": "10.0.0.0/8"})
 	e.refused("bob", "wrong", http.StatusBadRequest, "invalid username or password")
 	e.refused("nobody", "bob-pass", http.StatusBadRequest, "invalid username or password")
 	e.refused("far", "far-pass", http.StatusForbidden, "permission denied")
-	_, err := e2eClient(t, e.srv.Addr, "").Logical().Write("auth/userpass/login/bob", map[string]any{})
+	_, err := e2eClient(t, e.Srv.Addr, "").Logical().Write("auth/userpass/login/bob", map[string]any{})
 	wantStatus(t, err, http.StatusBadRequest, "missing password")
 	// Four more failures lock bob out; then even the right password is
 	// refused, with 403 as Vault.
@@ -160,22 +111,22 @@ func TestE2ELoginRefused(t *testing.T) {
 
 func TestE2EManageUsers(t *testing.T) {
 	e := newE2E(t)
-	e.write("auth/userpass/users/alice", map[string]any{"password": "one", "policies": "reader"})
-	e.write("auth/userpass/users/bob", map[string]any{"password": "two"})
-	list, err := e.admin.Logical().List("auth/userpass/users")
+	e.Write("auth/userpass/users/alice", map[string]any{"password": "one", "policies": "reader"})
+	e.Write("auth/userpass/users/bob", map[string]any{"password": "two"})
+	list, err := e.Admin.Logical().List("auth/userpass/users")
 	if err != nil || !slices.Equal(list.Data["keys"].([]any), []any{"alice", "bob"}) {
 		t.Fatalf("list = %v %v", list, err)
 	}
-	r := e.read("auth/userpass/users/alice")
+	r := e.Read("auth/userpass/users/alice")
 	if _, ok := r.Data["password"]; ok || !slices.Equal(r.Data["policies"].([]any), []any{"reader"}) {
 		t.Errorf("read = %v", r.Data)
 	}
-	e.write("auth/userpass/users/alice/password", map[string]any{"password": "three"})
+	e.Write("auth/userpass/users/alice/password", map[string]any{"password": "three"})
 	e.refused("alice", "one", http.StatusBadRequest, "invalid username or password")
 	if _, _, err := e.login("alice", "three"); err != nil {
 		t.Fatalf("login with new password: %v", err)
 	}
-	e.write("auth/userpass/users/bob/policies", map[string]any{"token_policies": "reader"})
+	e.Write("auth/userpass/users/bob/policies", map[string]any{"token_policies": "reader"})
 	c, _, err := e.login("bob", "two")
 	if err != nil {
 		t.Fatal(err)
@@ -183,10 +134,10 @@ func TestE2EManageUsers(t *testing.T) {
 	if _, err := c.KVv2("secret").Get(context.Background(), "allowed"); err != nil {
 		t.Errorf("bob after policies update: %v", err)
 	}
-	if _, err := e.admin.Logical().Delete("auth/userpass/users/bob"); err != nil {
+	if _, err := e.Admin.Logical().Delete("auth/userpass/users/bob"); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.read("auth/userpass/users/bob"); r != nil {
+	if r := e.Read("auth/userpass/users/bob"); r != nil {
 		t.Errorf("read after delete = %v", r)
 	}
 	e.refused("bob", "two", http.StatusBadRequest, "invalid username or password")
@@ -196,15 +147,15 @@ func TestE2EManageUsers(t *testing.T) {
 // only update users cannot create one.
 func TestE2ECreateNeedsCreate(t *testing.T) {
 	e := newE2E(t)
-	e.write("auth/userpass/users/bob", map[string]any{"password": "two"})
-	if err := e.admin.Sys().PutPolicy("updater", `path "auth/userpass/users/*" { capabilities = ["update"] }`); err != nil {
+	e.Write("auth/userpass/users/bob", map[string]any{"password": "two"})
+	if err := e.Admin.Sys().PutPolicy("updater", `path "auth/userpass/users/*" { capabilities = ["update"] }`); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := e.admin.Auth().Token().Create(&vault.TokenCreateRequest{Policies: []string{"updater"}})
+	tok, err := e.Admin.Auth().Token().Create(&vault.TokenCreateRequest{Policies: []string{"updater"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := e2eClient(t, e.srv.Addr, tok.Auth.ClientToken)
+	c := e2eClient(t, e.Srv.Addr, tok.Auth.ClientToken)
 	if _, err := c.Logical().Write("auth/userpass/users/bob", map[string]any{"token_ttl": "5m"}); err != nil {
 		t.Errorf("update existing user: %v", err)
 	}
@@ -216,24 +167,24 @@ func TestE2ECreateNeedsCreate(t *testing.T) {
 // options, then changes them through config/lockout.
 func TestE2ELockoutConfig(t *testing.T) {
 	e := newE2E(t)
-	err := e.admin.Sys().EnableAuthWithOptions("people", &vault.EnableAuthOptions{Type: "userpass",
+	err := e.Admin.Sys().EnableAuthWithOptions("people", &vault.EnableAuthOptions{Type: "userpass",
 		Options: map[string]string{"lockout_threshold": "2", "lockout_duration": "1h"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mount := userpassauth.WithMountPath("people")
-	e.write("auth/people/users/bob", map[string]any{"password": "pw"})
-	if r := e.read("auth/people/config/lockout"); r.Data["lockout_threshold"].(interface{ String() string }).String() != "2" {
+	e.Write("auth/people/users/bob", map[string]any{"password": "pw"})
+	if r := e.Read("auth/people/config/lockout"); r.Data["lockout_threshold"].(interface{ String() string }).String() != "2" {
 		t.Errorf("config = %v", r.Data)
 	}
 	e.refused("bob", "x", http.StatusBadRequest, "invalid username or password", mount)
 	e.refused("bob", "x", http.StatusBadRequest, "invalid username or password", mount)
 	e.refused("bob", "pw", http.StatusForbidden, "permission denied", mount)
-	e.write("auth/people/config/lockout", map[string]any{"lockout_disable": true})
+	e.Write("auth/people/config/lockout", map[string]any{"lockout_disable": true})
 	if _, _, err := e.login("bob", "pw", mount); err != nil {
 		t.Fatalf("login with lockout disabled: %v", err)
 	}
-	err = e.admin.Sys().EnableAuthWithOptions("bad", &vault.EnableAuthOptions{Type: "userpass",
+	err = e.Admin.Sys().EnableAuthWithOptions("bad", &vault.EnableAuthOptions{Type: "userpass",
 		Options: map[string]string{"lockout_threshold": "lots"}})
 	wantStatus(t, err, http.StatusBadRequest, "lockout_threshold")
 }
