@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
@@ -139,7 +138,7 @@ func groupsOf(r *role, all map[string]any) ([]string, error) {
 	}
 	vals, ok := claimValues(raw, true)
 	if !ok {
-		return nil, logical.InvalidRequest("%s", fmt.Sprintf("%q claim is not a string or a list of strings", r.GroupsClaim))
+		return nil, logical.InvalidRequest("%q claim is not a string or a list of strings", r.GroupsClaim)
 	}
 	return vals, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -147,7 +146,7 @@ func joseMessage(err error) string {
 	for _, p := range []string{"go-jose/go-jose/jwt: ", "go-jose/go-jose: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
-	if errors.Is(err, josejwt.ErrExpired) || len(msg) <= 200 {
+	if len(msg) <= 200 {
 		return msg
 	}
 	return msg[:200] + "..."
