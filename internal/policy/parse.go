@@ -149,7 +149,7 @@ func parsePathBlock(item *ast.ObjectItem) (*PathRules, error) {
 // setPathPattern validates a path pattern and stores it without its leading
 // slash.
 func setPathPattern(pr *PathRules, raw string) error {
-	path := strings.TrimPrefix(raw, "/")
+	path := strings.TrimLeft(raw, "/") // request paths never start with "/"
 	if path == "" {
 		return errors.New(`the path is empty; write "*" to match every path`)
 	}
