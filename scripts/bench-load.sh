@@ -28,7 +28,7 @@ fi
 wait_up() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/v1/sys/health" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
 
 # 1. dev server (in memory) for reads
-HOME="$work" "$bin" server -dev -dev-root-token-id=root -dev-listen-address="127.0.0.1:$port_dev" >"$work/dev.log" 2>&1 &
+TMPDIR="$work" HOME="$work" "$bin" server -dev -dev-root-token-id=root -dev-listen-address="127.0.0.1:$port_dev" >"$work/dev.log" 2>&1 &
 pids+=($!)
 wait_up $port_dev
 
@@ -94,3 +94,10 @@ run() { # name url token [script]
 run kv2-read "http://127.0.0.1:$port_dev/v1/secret/data/bench" root
 run token-lookup-self "http://127.0.0.1:$port_dev/v1/auth/token/lookup-self" root
 run kv2-write-durable "http://127.0.0.1:$port_durable" "$root" "$work/write.lua"
+
+# 4. audit overhead: the same KV read with one file audit device enabled
+if [ "$target" = kinko ]; then
+  curl -sf -H "X-Vault-Token: root" -X PUT -d "{\"type\":\"file\",\"options\":{\"file_path\":\"$work/audit.log\"}}" \
+    "http://127.0.0.1:$port_dev/v1/sys/audit/file" >/dev/null
+  run kv2-read-audited "http://127.0.0.1:$port_dev/v1/secret/data/bench" root
+fi

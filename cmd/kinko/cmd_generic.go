@@ -38,10 +38,7 @@ as query parameters.`,
 			if secret == nil {
 				return fail(exitAPI, "No value found at %s", p)
 			}
-			if field != "" {
-				return c.printField(secretField(secret, field), field)
-			}
-			return c.outputSecret(secret)
+			return c.outputSecretOrField(secret, field)
 		},
 	}
 	addFieldFlag(cmd, &field)
@@ -83,10 +80,7 @@ func newWriteCmd(c *cli) *cobra.Command {
 				}
 				return nil
 			}
-			if field != "" {
-				return c.printField(secretField(secret, field), field)
-			}
-			return c.outputSecret(secret)
+			return c.outputSecretOrField(secret, field)
 		},
 	}
 	addFieldFlag(cmd, &field)

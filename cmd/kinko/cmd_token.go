@@ -167,10 +167,7 @@ argument is a token accessor instead.`,
 			if secret == nil {
 				return fail(exitAPI, "Error looking up token: token not found")
 			}
-			if field != "" {
-				return c.printField(secretField(secret, field), field)
-			}
-			return c.outputSecret(secret)
+			return c.outputSecretOrField(secret, field)
 		},
 	}
 	cmd.Flags().BoolVar(&accessor, "accessor", false, "Treat the argument as a token accessor")

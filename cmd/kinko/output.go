@@ -97,6 +97,15 @@ func (c *cli) printWarnings(s *api.Secret) {
 // secretField extracts a field for -field: the wrap information's fields,
 // the auth block's token fields, the envelope's lease fields, or a key of
 // Data.
+// outputSecretOrField prints the named field of s when field is set,
+// else the whole secret.
+func (c *cli) outputSecretOrField(s *api.Secret, field string) error {
+	if field != "" {
+		return c.printField(secretField(s, field), field)
+	}
+	return c.outputSecret(s)
+}
+
 func secretField(s *api.Secret, field string) any {
 	if v := wrapField(s.WrapInfo, field); v != nil {
 		return v

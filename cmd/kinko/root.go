@@ -56,6 +56,8 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		newDeleteCmd(c),
 		newListCmd(c),
 		newUnwrapCmd(c),
+		newAuditCmd(c),
+		newLeaseCmd(c),
 	)
 	return root
 }

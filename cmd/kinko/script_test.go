@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kinko-dev/kinko/internal/secrets/database/dbtest"
 	"github.com/kinko-dev/kinko/internal/testserver"
 )
 
@@ -31,6 +32,8 @@ import (
 //	stdin FILE          the next run reads section FILE ($VAR-expanded) on stdin
 //	capture NAME        $NAME = the last run's stdout, trimmed
 //	skip REASON         skip the rest of the script (a known server gap)
+//	require SERVER      postgres, mysql or redis must be reachable (else
+//	                    skip; fail under CI=true); sets $PG_ADDR, ...
 //	-- FILE --          starts a file section; sections are also written
 //	                    to $WORK/FILE so commands can use key=@$WORK/FILE
 //
@@ -145,12 +148,33 @@ func (st *scriptState) exec(line string) error {
 		st.stdin, st.hasStdin = os.Expand(content, func(k string) string { return st.env[k] }), true
 	case "skip":
 		st.t.Skip(strings.Join(args, " "))
+	case "require":
+		st.require(args[0])
 	case "capture":
 		st.env[args[0]] = strings.TrimSpace(st.stdout)
 	default:
 		return fmt.Errorf("unknown script command %q", cmd)
 	}
 	return nil
+}
+
+// require skips the script (fails it under CI=true) unless the named
+// database server is reachable, and sets $PG_ADDR, $MYSQL_ADDR or
+// $REDIS_ADDR.
+func (st *scriptState) require(what string) {
+	switch what {
+	case "postgres":
+		dbtest.Require(st.t, "PostgreSQL", dbtest.PostgresAddr)
+		st.env["PG_ADDR"] = dbtest.PostgresAddr
+	case "mysql":
+		dbtest.Require(st.t, "MariaDB", dbtest.MySQLAddr)
+		st.env["MYSQL_ADDR"] = dbtest.MySQLAddr
+	case "redis":
+		dbtest.Require(st.t, "Redis", dbtest.RedisAddr)
+		st.env["REDIS_ADDR"] = dbtest.RedisAddr
+	default:
+		st.t.Fatalf("require: unknown server %q", what)
+	}
 }
 
 func (st *scriptState) startServer() {

@@ -111,9 +111,24 @@ func runServer(cmd *cobra.Command, c *cli, f serverFlags) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-	case err = <-s.Err():
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err = <-s.Err():
+			break wait
+		case <-hup:
+			// as Vault: SIGHUP reopens the audit files (log rotation)
+			if rerr := s.Core.ReopenAudit(); rerr != nil {
+				logger.Error("reopening audit devices failed", "error", rerr)
+			} else {
+				logger.Info("audit devices reopened")
+			}
+		}
 	}
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -9,7 +9,9 @@ import (
 	"github.com/kinko-dev/kinko/internal/auth/jwt"
 	"github.com/kinko-dev/kinko/internal/auth/userpass"
 	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/secrets/awssm"
 	"github.com/kinko-dev/kinko/internal/secrets/cubbyhole"
+	"github.com/kinko-dev/kinko/internal/secrets/database"
 	"github.com/kinko-dev/kinko/internal/secrets/kv"
 )
 
@@ -18,6 +20,8 @@ func LogicalBackends() map[string]logical.Factory {
 	return registry(map[string]logical.Factory{}, []entry{
 		{"kv", kv.Factory},
 		{"cubbyhole", cubbyhole.Factory},
+		{"database", database.Factory},
+		{"aws-sm", awssm.Factory},
 	})
 }
 

@@ -8,9 +8,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kinko-dev/kinko/internal/audit"
 	"github.com/kinko-dev/kinko/internal/barrier"
+	"github.com/kinko-dev/kinko/internal/detect"
+	"github.com/kinko-dev/kinko/internal/detect/alert"
+	"github.com/kinko-dev/kinko/internal/expiration"
 	"github.com/kinko-dev/kinko/internal/identity"
 	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/passwordpolicy"
 	"github.com/kinko-dev/kinko/internal/policy"
 	"github.com/kinko-dev/kinko/internal/storage"
 	"github.com/kinko-dev/kinko/internal/token"
@@ -35,6 +42,10 @@ type Config struct {
 	MaxLeaseTTL        time.Duration
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// AuditDir bounds where file audit devices enabled through the API may
+	// write ("" refuses them); AuditDevices are declared in the config file.
+	AuditDir     string
+	AuditDevices []audit.Config
 }
 
 // Core is one kinko server's state.
@@ -53,6 +64,17 @@ type Core struct {
 	mountMu sync.Mutex
 
 	state atomic.Pointer[unsealedState]
+
+	// audit records every request; its devices are enabled while unsealed.
+	audit *audit.Broker
+	// revoked remembers recently revoked tokens for the detector.
+	revoked revokedTokens
+	// alerts delivers the detector's findings to the configured sinks.
+	alerts *alert.Dispatcher
+	// denied counts requests refused for lack of permission.
+	denied prometheus.Counter
+	// leaseRevocations counts leases revoked (expired or asked).
+	leaseRevocations prometheus.Counter
 }
 
 // unsealedState exists only while unsealed. It is replaced, never mutated,
@@ -63,7 +85,16 @@ type unsealedState struct {
 	policies *policy.Store
 	identity *identity.Store
 	mfa      mfaPendingStore
-	cancel   context.CancelFunc
+	detector observer
+	// detectorImpl is the same detector, for its API paths and metrics.
+	detectorImpl *detect.Detector
+	// leases registers, renews and revokes the leases of dynamic secrets.
+	leases *expiration.Manager
+	// accessKeys are the AWS-style keys that stand for tokens.
+	accessKeys *accessKeys
+	// passwords holds the password policies (sys/policies/password).
+	passwords *passwordpolicy.Store
+	cancel    context.CancelFunc
 }
 
 // New builds a sealed Core.
@@ -88,6 +119,12 @@ func New(conf Config) (*Core, error) {
 		barrier: barrier.New(conf.Physical),
 		logger:  conf.Logger,
 		conf:    conf,
+		audit:   audit.NewBroker(conf.Logger),
+		alerts:  alert.NewDispatcher(alert.DispatcherOptions{Logger: conf.Logger}),
+		denied: prometheus.NewCounter(prometheus.CounterOpts{Name: "kinko_requests_denied_total",
+			Help: "Requests refused for lack of permission (no, invalid or revoked token, or policy)."}),
+		leaseRevocations: prometheus.NewCounter(prometheus.CounterOpts{Name: "kinko_lease_revocations_total",
+			Help: "Leases revoked, on expiry or on request."}),
 	}, nil
 }
 
@@ -100,4 +137,5 @@ func (c *Core) Logger() *slog.Logger { return c.logger }
 // Shutdown seals the core, stopping background work.
 func (c *Core) Shutdown(ctx context.Context) {
 	_ = c.Seal(ctx)
+	_ = c.alerts.Close(ctx)
 }

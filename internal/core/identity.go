@@ -36,7 +36,9 @@ func (st *unsealedState) effectivePolicies(ctx context.Context, te *token.Entry)
 }
 
 // linkEntity attaches a login to its identity entity (creating entity and
-// alias on first login) and returns the entity's MFA requirement, if any.
+// alias on first login), brings the entity's external group memberships on
+// this mount in line with the groups the method reported, and returns the
+// entity's MFA requirement, if any.
 func (c *Core) linkEntity(ctx context.Context, st *unsealedState, e *routeEntry, a *logical.Auth) (*mfaPending, error) {
 	if a.Alias == nil || st.identity == nil {
 		return nil, nil
@@ -46,9 +48,29 @@ func (c *Core) linkEntity(ctx context.Context, st *unsealedState, e *routeEntry,
 		return nil, err
 	}
 	a.EntityID = ent.ID
+	if err := st.syncExternalGroups(ctx, ent.ID, e.mount.Accessor, a.GroupAliases); err != nil {
+		return nil, err
+	}
 	req, err := st.identity.LoginMFARequirement(ctx, e.mount.Accessor, e.mount.Type, ent)
 	if err != nil || req == nil || len(req.Enforcements) == 0 {
 		return nil, err
 	}
 	return &mfaPending{entityID: ent.ID, enforcements: req.Enforcements}, nil
+}
+
+// syncExternalGroups makes the entity a member of exactly the external
+// groups whose group alias on the mount is named in groups, as Vault does
+// on every login and renewal. A nil list (a method without group support)
+// leaves memberships alone; an empty one removes those of this mount.
+func (st *unsealedState) syncExternalGroups(ctx context.Context, entityID, accessor string, groups []*logical.Alias) error {
+	if groups == nil || entityID == "" || st.identity == nil {
+		return nil
+	}
+	names := make([]string, 0, len(groups))
+	for _, g := range groups {
+		if g != nil && g.Name != "" {
+			names = append(names, g.Name)
+		}
+	}
+	return st.identity.SyncExternalGroups(ctx, entityID, accessor, names)
 }

@@ -21,6 +21,9 @@ const (
 type MountConfig struct {
 	DefaultLeaseTTL time.Duration `json:"default_lease_ttl"`
 	MaxLeaseTTL     time.Duration `json:"max_lease_ttl"`
+	// UserLockout is the auth mount's tuned user lockout (nil: not tuned).
+	// Replaced, never modified in place: requests share it.
+	UserLockout *logical.UserLockoutConfig `json:"user_lockout_config,omitempty"`
 }
 
 // MountEntry is one row of a mount table.
@@ -168,7 +171,7 @@ func (c *Core) instantiate(ctx context.Context, st *unsealedState, m *MountEntry
 	var b logical.Backend
 	switch m.Type {
 	case "system":
-		b = newSystemBackend(c)
+		b = newSystemBackend(c, st)
 	case "token":
 		b = st.tokens.Backend()
 	case "identity":
@@ -216,6 +219,18 @@ func (s sysView) DefaultLeaseTTL() time.Duration {
 		return s.m.Config.DefaultLeaseTTL
 	}
 	return s.c.conf.DefaultLeaseTTL
+}
+
+var _ logical.PasswordGenerator = sysView{}
+
+// GeneratePassword makes a password from a named password policy (the
+// default policy for "").
+func (s sysView) GeneratePassword(ctx context.Context, policyName string) (string, error) {
+	st, err := s.c.unsealed()
+	if err != nil {
+		return "", err
+	}
+	return st.passwords.Generate(ctx, policyName)
 }
 
 func (s sysView) MaxLeaseTTL() time.Duration {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kinko-dev/kinko/internal/audit"
 	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/policy"
@@ -14,6 +15,11 @@ import (
 // HandleRequest runs one request through the pipeline. req.Path is the full
 // API path below /v1/ ("secret/data/foo"); req.ClientToken is the caller's
 // raw token. On return req.Path is still the full path.
+//
+// Every request that reaches an unsealed core is audited twice: before it
+// is served (with the caller authenticated and authorised, or with the
+// reason it was refused) and with its outcome. If audit devices are
+// enabled and none can record either entry, the request is refused.
 func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
 	st, err := c.unsealed()
 	if err != nil {
@@ -22,22 +28,58 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 	fullPath := req.Path
 	e, rel := st.router.Load().match(fullPath)
 	if e == nil {
-		return nil, logical.Errorf(logical.ErrUnsupportedPath, "no handler for route %q. route entry not found.", fullPath)
+		in := &audit.Input{Request: req}
+		err := c.auditRefused(ctx, in, logical.Errorf(logical.ErrUnsupportedPath, "no handler for route %q. route entry not found.", fullPath))
+		c.observe(st, in, false)
+		return nil, err
 	}
 	inner := *req
 	inner.Path, inner.Storage, inner.MountPoint = rel, e.view, e.prefix
-	inner.MountConfig = logical.MountConfig{DefaultLeaseTTL: e.mount.Config.DefaultLeaseTTL, MaxLeaseTTL: e.mount.Config.MaxLeaseTTL}
-	if !e.isUnauthenticated(fullPath) {
-		if err := c.authorize(ctx, st, e, &inner, fullPath); err != nil {
-			return nil, err
-		}
+	inner.MountConfig = logical.MountConfig{DefaultLeaseTTL: e.mount.Config.DefaultLeaseTTL, MaxLeaseTTL: e.mount.Config.MaxLeaseTTL, UserLockout: e.mount.Config.UserLockout}
+	var (
+		authErr   error
+		tokenHash string
+	)
+	unauth := e.isUnauthenticated(fullPath)
+	if !unauth {
+		tokenHash, authErr = c.authorize(ctx, st, e, &inner, fullPath)
 	}
-	resp, err := e.backend.HandleRequest(ctx, &inner)
+	logged := inner
+	logged.Path = fullPath
+	in := &audit.Input{Request: &logged, Auth: inner.Auth, MountPoint: e.prefix, MountType: e.mount.Type, MountAccessor: e.mount.Accessor}
+	if authErr != nil {
+		err := c.auditRefused(ctx, in, authErr)
+		c.observe(st, in, false)
+		return nil, err
+	}
+	in.Time = c.conf.Now()
+	if err := c.audit.LogRequest(ctx, in); err != nil {
+		return nil, errAuditFailed
+	}
+	resp, err := c.serve(ctx, st, e, &inner, fullPath, tokenHash)
+	in.Response, in.Err, in.Time = resp, err, c.conf.Now()
+	if aerr := c.audit.LogResponse(ctx, in); aerr != nil {
+		return nil, errAuditFailed
+	}
+	c.observe(st, in, isLogin(fullPath, unauth))
+	return resp, err
+}
+
+// serve runs an authorised request in its backend, completes logins,
+// registers the lease of a dynamic secret (tied to the caller's token,
+// by its hash) and wraps the response if asked.
+func (c *Core) serve(ctx context.Context, st *unsealedState, e *routeEntry, req *logical.Request, fullPath, tokenHash string) (*logical.Response, error) {
+	resp, err := e.backend.HandleRequest(ctx, req)
 	if err != nil {
 		return resp, err
 	}
 	if resp != nil && resp.Auth != nil && resp.Auth.ClientToken == "" {
 		if err := c.completeLogin(ctx, st, e, fullPath, resp); err != nil {
+			return nil, err
+		}
+	}
+	if resp != nil && resp.Secret.IssuesLease() && resp.Secret.LeaseID == "" {
+		if err := c.registerLease(ctx, st, e, req, fullPath, tokenHash, resp); err != nil {
 			return nil, err
 		}
 	}
@@ -47,26 +89,34 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 	return resp, nil
 }
 
+// auditRefused records a request refused before reaching its backend (no
+// route, no or bad token, denied by policy) and returns why it was refused,
+// or the audit failure.
+func (c *Core) auditRefused(ctx context.Context, in *audit.Input, cause error) error {
+	in.Err, in.Time = cause, c.conf.Now()
+	if err := c.audit.LogRequest(ctx, in); err != nil {
+		return errAuditFailed
+	}
+	if err := c.audit.LogResponse(ctx, in); err != nil {
+		return errAuditFailed
+	}
+	return cause
+}
+
 // authorize authenticates the token (setting req.Auth), resolves create vs
 // update, checks the ACL (and sudo for root paths) and spends one use of a
-// limited token.
-func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, req *logical.Request, fullPath string) error {
-	if req.ClientToken == "" {
-		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: missing client token")
-	}
-	te, err := st.tokens.Lookup(ctx, req.ClientToken)
+// limited token. It returns the token's hash.
+func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, req *logical.Request, fullPath string) (string, error) {
+	te, err := c.authenticate(ctx, st, req)
 	if err != nil {
-		return err
-	}
-	if te == nil {
-		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: invalid token")
+		return "", err
 	}
 	if len(te.BoundCIDRs) > 0 && (req.Conn == nil || !tokenutil.RemoteAllowed(te.BoundCIDRs, req.Conn.RemoteAddr)) {
-		return logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token may not be used from this address")
+		return "", logical.Errorf(logical.ErrPermissionDenied, "permission denied: the token may not be used from this address")
 	}
 	policies, err := st.effectivePolicies(ctx, te)
 	if err != nil {
-		return err
+		return "", err
 	}
 	req.Auth = authFromEntry(te)
 	if req.Operation == logical.UpdateOperation || req.Operation == logical.CreateOperation {
@@ -74,7 +124,7 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 		if ec, ok := e.backend.(logical.ExistenceChecker); ok {
 			found, exists, err := ec.HandleExistenceCheck(ctx, req)
 			if err != nil {
-				return err
+				return "", err
 			}
 			if found && !exists {
 				req.Operation = logical.CreateOperation
@@ -83,24 +133,50 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, e *routeEntry, 
 	}
 	acl, err := st.policies.ACL(ctx, policies)
 	if err != nil {
-		return err
+		return "", err
 	}
 	res := acl.Check(req.Operation, fullPath, req.Data, req.WrapTTL)
 	if !res.Allowed || (e.isRoot(fullPath) && !res.Sudo) {
-		return logical.Errorf(logical.ErrPermissionDenied, "permission denied")
+		return "", logical.Errorf(logical.ErrPermissionDenied, "permission denied")
 	}
 	req.Sudo = res.Sudo
 	if te.NumUses > 0 {
 		if te, err = st.tokens.UseToken(ctx, te); err != nil {
-			return err
+			return "", err
 		}
 		if te == nil {
-			return logical.Errorf(logical.ErrPermissionDenied, "permission denied: token has no uses left")
+			return "", logical.Errorf(logical.ErrPermissionDenied, "permission denied: token has no uses left")
 		}
 		req.Auth.NumUses = te.NumUses
 	}
-	return nil
+	return te.Hash, nil
 }
+
+// authenticate finds the caller's token: the client token, or the token
+// behind an access key whose signature a front end verified.
+func (c *Core) authenticate(ctx context.Context, st *unsealedState, req *logical.Request) (*token.Entry, error) {
+	if req.ClientToken == "" && req.AccessKeyID != "" {
+		return c.accessKeyToken(ctx, st, req.AccessKeyID)
+	}
+	if req.ClientToken == "" {
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: missing client token")
+	}
+	te, err := st.tokens.Lookup(ctx, req.ClientToken)
+	if err != nil {
+		return nil, err
+	}
+	if te == nil {
+		if c.revoked.parentRevoked(st.tokens.HashID(req.ClientToken)) {
+			return nil, errRevokedParentToken
+		}
+		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied: invalid token")
+	}
+	return te, nil
+}
+
+// errRevokedParentToken is refused like any invalid token; the detector
+// tells it apart.
+var errRevokedParentToken = logical.Errorf(logical.ErrPermissionDenied, "permission denied: invalid token")
 
 func authFromEntry(te *token.Entry) *logical.Auth {
 	return &logical.Auth{
@@ -148,6 +224,8 @@ func loginDisplayName(path, name string) string {
 	mount := strings.TrimPrefix(path, "auth/")
 	if i := strings.Index(mount, "/login"); i >= 0 {
 		mount = mount[:i]
+	} else {
+		mount = strings.TrimSuffix(mount, "/oidc/callback") // OIDC browser logins
 	}
 	prefix := strings.ReplaceAll(strings.Trim(mount, "/"), "/", "-")
 	if name == "" {

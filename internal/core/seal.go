@@ -112,7 +112,10 @@ func (c *Core) Init(ctx context.Context, sc SealConfig, rootTokenID string) (*In
 	if err != nil {
 		return nil, err
 	}
-	defer st.cancel()
+	defer func() {
+		st.cancel()
+		st.leases.Stop()
+	}()
 	root, err := st.tokens.CreateRoot(ctx, rootTokenID)
 	if err != nil {
 		return nil, err
@@ -236,9 +239,19 @@ func (c *Core) Seal(ctx context.Context) error {
 		return nil
 	}
 	st.cancel()
+	if st.leases != nil {
+		st.leases.Stop()
+	}
+	if st.detectorImpl != nil {
+		st.detectorImpl.Stop()
+	}
+	for _, name := range c.alerts.Names() {
+		c.alerts.Remove(name)
+	}
 	if r := st.router.Load(); r != nil {
 		r.cleanup(ctx)
 	}
+	c.audit.CloseAll()
 	c.barrier.Seal()
 	c.logger.Info("vault sealed")
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/kinko-dev/kinko/internal/barrier"
 	"github.com/kinko-dev/kinko/internal/identity"
 	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/passwordpolicy"
 	"github.com/kinko-dev/kinko/internal/policy"
 	"github.com/kinko-dev/kinko/internal/token"
 )
@@ -25,7 +26,11 @@ func (c *Core) buildState(ctx context.Context) (*unsealedState, error) {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
 	tokens.OnRevoke = c.onTokenRevoked
-	ids, err := identity.NewStore(barrier.NewView(c.barrier, "sys/identity/"), identity.Options{Now: c.conf.Now})
+	tokens.RenewCheck = c.renewWithAuthMethod
+	st := &unsealedState{}
+	ids, err := identity.NewStore(barrier.NewView(c.barrier, "sys/identity/"), identity.Options{
+		Now: c.conf.Now, Mounts: st.authMount,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("identity store: %w", err)
 	}
@@ -33,10 +38,15 @@ func (c *Core) buildState(ctx context.Context) (*unsealedState, error) {
 		p, _ := ids.IdentityPolicies(ctx, entityID)
 		return p
 	}
-	st := &unsealedState{
-		tokens:   tokens,
-		policies: policy.NewStore(barrier.NewView(c.barrier, "sys/policy/")),
-		identity: ids,
+	st.tokens, st.identity = tokens, ids
+	st.policies = policy.NewStore(barrier.NewView(c.barrier, "sys/policy/"))
+	st.passwords = passwordpolicy.NewStore(barrier.NewView(c.barrier, "sys/password_policy/"))
+	st.accessKeys = newAccessKeys(c)
+	bg, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	if err := c.startDetector(ctx, bg, st); err != nil {
+		cancel()
+		return nil, err
 	}
 	r := newRouter()
 	for _, table := range []string{TableMounts, TableAuth} {
@@ -54,8 +64,16 @@ func (c *Core) buildState(ctx context.Context) (*unsealedState, error) {
 		}
 	}
 	st.router.Store(r)
-	bg, cancel := context.WithCancel(context.Background())
-	st.cancel = cancel
+	if err := c.setupAudit(ctx); err != nil {
+		cancel()
+		st.detectorImpl.Stop()
+		return nil, err
+	}
+	if err := c.startLeases(bg, st); err != nil {
+		cancel()
+		st.detectorImpl.Stop()
+		return nil, err
+	}
 	go c.tidyLoop(bg, tokens)
 	return st, nil
 }
@@ -176,6 +194,25 @@ func (c *Core) DisableMount(ctx context.Context, table, path string) error {
 	if isBuiltinType(m.Type) {
 		return logical.InvalidRequest("cannot unmount %q: it is built in", m.fullPath())
 	}
+	if table == TableAuth {
+		// as Vault: the tokens an auth method issued go with it
+		n, err := st.tokens.RevokeByPathPrefix(ctx, m.fullPath())
+		if err != nil {
+			return fmt.Errorf("revoke the tokens of %s: %w", m.fullPath(), err)
+		}
+		if n > 0 {
+			c.logger.Info("auth method disabled: its tokens were revoked", "path", m.fullPath(), "tokens", n)
+		}
+	}
+	if table == TableMounts {
+		// as Vault: the engine's leases are revoked before it goes, and
+		// if it cannot revoke them the engine stays
+		if n, err := st.leases.RevokePrefix(ctx, m.fullPath(), true); err != nil {
+			return fmt.Errorf("revoke the leases of %s (revoke-force drops them without the engine): %w", m.fullPath(), err)
+		} else if n > 0 {
+			c.logger.Info("secrets engine disabled: its leases were revoked", "path", m.fullPath(), "leases", n)
+		}
+	}
 	t.Entries = append(t.Entries[:idx], t.Entries[idx+1:]...)
 	if err := c.saveTable(ctx, table, t); err != nil {
 		return err
@@ -248,4 +285,18 @@ func (c *Core) Mounts(table string) ([]*MountEntry, error) {
 	}
 	sortMounts(out)
 	return out, nil
+}
+
+// authMount resolves an auth mount accessor for the identity store.
+func (st *unsealedState) authMount(accessor string) (identity.Mount, bool) {
+	r := st.router.Load()
+	if r == nil {
+		return identity.Mount{}, false
+	}
+	for _, e := range r.byPrefix {
+		if e.mount.Table == TableAuth && e.mount.Accessor == accessor {
+			return identity.Mount{Type: e.mount.Type, Path: e.prefix}, true
+		}
+	}
+	return identity.Mount{}, false
 }

@@ -15,7 +15,7 @@ type systemBackend struct {
 
 var _ logical.Backend = (*systemBackend)(nil)
 
-func newSystemBackend(c *Core) *systemBackend {
+func newSystemBackend(c *Core, st *unsealedState) *systemBackend {
 	b := &systemBackend{c: c}
 	var paths []*logical.Path
 	paths = append(paths, b.mountPaths()...)
@@ -23,11 +23,20 @@ func newSystemBackend(c *Core) *systemBackend {
 	paths = append(paths, b.miscPaths()...)
 	paths = append(paths, b.wrappingPaths()...)
 	paths = append(paths, b.mfaPath())
+	paths = append(paths, b.auditPaths()...)
+	paths = append(paths, b.detectPaths(st)...)
+	paths = append(paths, b.lockoutPaths()...)
+	paths = append(paths, b.leasePaths()...)
+	paths = append(paths, b.accessKeyPaths()...)
+	if st != nil {
+		paths = append(paths, st.passwords.Paths()...)
+	}
 	b.Framework = (&logical.Framework{
 		PathList: paths,
 		Help:     "The system backend is built in and mounted at sys/. It configures kinko itself.",
 		Special: &logical.SpecialPaths{
-			Root: []string{"auth/*", "rotate", "seal", "raw", "raw/*"},
+			Root: append([]string{"auth/*", "rotate", "seal", "raw", "raw/*", "audit", "audit/*", "audit-chain/*",
+				"detect", "detect/*", "aws/access-keys/"}, leaseRootPaths...),
 			Unauthenticated: []string{"internal/ui/mounts", "internal/ui/mounts/*",
 				"wrapping/unwrap", "wrapping/lookup", "wrapping/rewrap", "mfa/validate"},
 		},

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 
@@ -15,6 +16,8 @@ func (b *systemBackend) mountPaths() []*logical.Path {
 		"max_lease_ttl":     {Type: logical.TypeDurationSecond, Description: "maximum lease TTL"},
 		"description":       {Type: logical.TypeString, Description: "human-friendly description"},
 		"options":           {Type: logical.TypeKVPairs, Description: "engine options, e.g. version=2 for kv"},
+		"user_lockout_config": {Type: logical.TypeMap, Description: "auth methods with user lockout (userpass): " +
+			"lockout_threshold, lockout_duration, lockout_counter_reset, lockout_disable"},
 	}
 	enable := map[string]*logical.FieldSchema{
 		"path":                    {Type: logical.TypeString, Description: "mount path"},
@@ -73,7 +76,7 @@ func mountInfo(m *MountEntry) map[string]any {
 	if opts == nil {
 		opts = map[string]string{}
 	}
-	return map[string]any{
+	info := map[string]any{
 		"type": m.Type, "description": m.Description, "accessor": m.Accessor, "uuid": m.UUID,
 		"config": map[string]any{
 			"default_lease_ttl": secs(m.Config.DefaultLeaseTTL), "max_lease_ttl": secs(m.Config.MaxLeaseTTL),
@@ -82,6 +85,10 @@ func mountInfo(m *MountEntry) map[string]any {
 		"options": opts, "local": m.Local, "seal_wrap": m.SealWrap, "external_entropy_access": false,
 		"plugin_version": "", "running_plugin_version": "v" + Version + "+builtin.kinko", "running_sha256": "",
 	}
+	if lc := m.Config.UserLockout; lc != nil {
+		info["config"].(map[string]any)["user_lockout_config"] = userLockoutInfo(lc)
+	}
+	return info
 }
 
 func (b *systemBackend) handleMountList(table string) logical.OperationFunc {
@@ -168,20 +175,29 @@ func (b *systemBackend) handleTuneRead(table string) logical.OperationFunc {
 		}
 		full := mountFullPath(table, d.Get("path").(string))
 		e, rel := st.router.Load().match(strings.TrimSuffix(full, "/"))
-		if e == nil || rel != "" || e.mount.Table != table {
+		if e == nil || rel != "" {
 			return nil, logical.InvalidRequest("no mount at %q", full)
 		}
 		sv := sysView{b.c, e.mount}
-		return logical.DataResponse(map[string]any{
+		data := map[string]any{
 			"default_lease_ttl": secs(sv.DefaultLeaseTTL()), "max_lease_ttl": secs(sv.MaxLeaseTTL()),
 			"force_no_cache": false, "description": e.mount.Description, "options": e.mount.Options,
-		}), nil
+		}
+		if lc := e.mount.Config.UserLockout; lc != nil {
+			maps.Copy(data, userLockoutInfo(lc))
+		}
+		return logical.DataResponse(data), nil
 	}
 }
 
 func (b *systemBackend) handleTuneWrite(table string) logical.OperationFunc {
 	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
 		full := mountFullPath(table, d.Get("path").(string))
+		if v, ok, _ := d.GetOk("user_lockout_config"); ok && len(v.(map[string]any)) > 0 {
+			if err := b.checkLockoutTunable(full); err != nil {
+				return nil, err
+			}
+		}
 		return nil, b.c.TuneMount(ctx, strings.TrimSuffix(full, "/"), func(m *MountEntry) error {
 			return tuneEntry(m, d)
 		})
@@ -198,6 +214,13 @@ func tuneEntry(m *MountEntry, d *logical.FieldData) error {
 	}
 	if cfg.MaxLeaseTTL > 0 && cfg.DefaultLeaseTTL > cfg.MaxLeaseTTL {
 		return logical.InvalidRequest("default_lease_ttl must not exceed max_lease_ttl")
+	}
+	if v, ok, _ := d.GetOk("user_lockout_config"); ok {
+		lc, err := logical.ApplyUserLockoutConfig(cfg.UserLockout, v.(map[string]any))
+		if err != nil {
+			return err
+		}
+		cfg.UserLockout = lc
 	}
 	m.Config = cfg
 	if v, ok, _ := d.GetOk("description"); ok {

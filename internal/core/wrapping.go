@@ -104,6 +104,7 @@ func (c *Core) unwrap(ctx context.Context, st *unsealedState, raw string) (*wrap
 // onTokenRevoked drops what belonged to a revoked or expired token: the
 // wrapped response of a wrapping token, and the token's cubbyhole.
 func (c *Core) onTokenRevoked(ctx context.Context, te *token.Entry) {
+	c.revoked.add(te, c.conf.Now())
 	if len(te.Policies) == 1 && te.Policies[0] == wrappingPolicy {
 		if err := wrapView(c).Delete(ctx, te.Accessor); err != nil {
 			c.logger.Warn("could not delete a wrapped response", "error", err)
@@ -112,6 +113,11 @@ func (c *Core) onTokenRevoked(ctx context.Context, te *token.Entry) {
 	st := c.state.Load()
 	if st == nil || te.Accessor == "" {
 		return
+	}
+	if st.leases != nil {
+		if _, err := st.leases.RevokeByToken(ctx, te.Hash); err != nil {
+			c.logger.Error("could not mark a revoked token's leases for revocation; lease tidy will", "error", err)
+		}
 	}
 	if e, _ := st.router.Load().match("cubbyhole/x"); e != nil && e.mount.Type == "cubbyhole" {
 		if err := logical.ClearPrefix(ctx, e.view, te.Accessor+"/"); err != nil {

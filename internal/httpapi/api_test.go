@@ -128,7 +128,8 @@ func TestSealedAndHealth(t *testing.T) {
 	if r := call(t, s, "GET", "/v1/sys/metrics", "", ""); r.status != 403 {
 		t.Fatalf("metrics without token: %d", r.status)
 	}
-	if r := call(t, s, "GET", "/v1/sys/metrics", s.RootToken, ""); r.status != 200 || !strings.Contains(r.raw, "kinko_http_requests_total") {
+	if r := call(t, s, "GET", "/v1/sys/metrics", s.RootToken, ""); r.status != 200 || !strings.Contains(r.raw, "kinko_http_requests_total") ||
+		!strings.Contains(r.raw, "kinko_requests_denied_total") || !strings.Contains(r.raw, "kinko_detect_events_observed_total") {
 		t.Fatalf("metrics: %d %.300s", r.status, r.raw)
 	}
 	if r := call(t, s, "PUT", "/v1/sys/seal", s.RootToken, ""); r.status != 204 {

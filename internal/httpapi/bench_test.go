@@ -6,15 +6,32 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kinko-dev/kinko/internal/server"
 	"github.com/kinko-dev/kinko/internal/testserver"
 )
 
 // In-process benchmarks of the whole pipeline below the network: decode,
 // token lookup, ACL check, routing, KV engine, barrier, envelope encoding.
 
-func BenchmarkHandlerKVv2Read(b *testing.B) {
-	s := testserver.Start(b)
+func BenchmarkHandlerKVv2Read(b *testing.B) { benchKVRead(b, false) }
+
+// BenchmarkHandlerKVv2ReadAudited is the same read with one file audit
+// device enabled: the difference is the audit overhead.
+func BenchmarkHandlerKVv2ReadAudited(b *testing.B) { benchKVRead(b, true) }
+
+func benchKVRead(b *testing.B, audited bool) {
+	dir := b.TempDir()
+	s := testserver.StartWith(b, server.DevOptions{AuditDir: dir})
 	h := s.Handler
+	if audited {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("PUT", "/v1/sys/audit/file", strings.NewReader(`{"type":"file","options":{"file_path":"`+dir+`/audit.log"}}`))
+		req.Header.Set("X-Vault-Token", s.RootToken)
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusNoContent {
+			b.Fatalf("enable audit: %d %s", w.Code, w.Body)
+		}
+	}
 	w := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/v1/secret/data/bench", strings.NewReader(`{"data":{"user":"app","password":"pw"}}`))
 	req.Header.Set("X-Vault-Token", s.RootToken)
@@ -23,6 +40,7 @@ func BenchmarkHandlerKVv2Read(b *testing.B) {
 		b.Fatalf("write: %d", w.Code)
 	}
 	b.ReportAllocs()
+	b.SetParallelism(16) // many clients, as a loaded server sees them
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

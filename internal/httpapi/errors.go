@@ -26,6 +26,8 @@ func statusFor(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, logical.ErrRateLimited):
 		return http.StatusTooManyRequests
+	case errors.Is(err, logical.ErrUpstream):
+		return http.StatusBadGateway
 	case errors.Is(err, logical.ErrInvalidRequest), errors.Is(err, logical.ErrConflict):
 		return http.StatusBadRequest
 	}

@@ -40,7 +40,7 @@ func New(c *core.Core, opts Options) *Handler {
 	if opts.MaxRequestSize <= 0 {
 		opts.MaxRequestSize = DefaultMaxRequestSize
 	}
-	h := &Handler{core: c, logger: opts.Logger, limit: opts.MaxRequestSize, metrics: newMetrics()}
+	h := &Handler{core: c, logger: opts.Logger, limit: opts.MaxRequestSize, metrics: newMetrics(c.Collectors()...)}
 	if opts.RateLimit > 0 {
 		h.limiter = newIPLimiter(opts.RateLimit, opts.RateBurst)
 	}

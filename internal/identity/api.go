@@ -187,3 +187,30 @@ func (s *Store) newEntity(now time.Time, name string) *Entity {
 		}
 	}
 }
+
+// DisableEntity disables the entity with id (following merges): its tokens
+// and logins are refused from then on. It is what the detector's automatic
+// "disable_entity" response calls.
+func (s *Store) DisableEntity(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entities[s.resolve(id)]
+	if e == nil {
+		return logical.Errorf(logical.ErrNotFound, "entity not found from id")
+	}
+	if e.Disabled {
+		return nil
+	}
+	e = e.clone()
+	e.Disabled, e.LastUpdateTime = true, s.now().UTC()
+	b := &batch{}
+	if err := b.put(entityPrefix+e.ID, e); err != nil {
+		return err
+	}
+	if err := s.commit(ctx, b); err != nil {
+		return err
+	}
+	s.setEntity(e)
+	s.invalidate()
+	return nil
+}

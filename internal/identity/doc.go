@@ -3,9 +3,14 @@
 //
 // It owns:
 //   - entities (one person or service), their aliases (the caller's name in
-//     one auth mount, by mount accessor + name) and internal groups, which
-//     nest: a group's policies apply to its member entities and to the
-//     members of its member groups, transitively (Vault semantics);
+//     one auth mount, by mount accessor + name) and groups, which nest: a
+//     group's policies apply to its member entities and to the members of
+//     its member groups, transitively (Vault semantics);
+//   - external groups and their group aliases: an external group's member
+//     entities are set by logins (SyncExternalGroups, called by core with
+//     the groups an auth method reports, such as a JWT groups claim), never
+//     through the API, and it has no member groups; an internal group may
+//     list it as a member group;
 //   - the policies a token with an entity gets from it (IdentityPolicies);
 //   - TOTP MFA methods, the per-entity TOTP secrets, login enforcements
 //     (which logins need MFA) and passcode validation (ValidateTOTP).
@@ -21,6 +26,13 @@
 //     compared case-insensitively) belongs to exactly one entity; entity and
 //     group names are unique (case-insensitively); policies never contain
 //     "root".
+//   - Group aliases are kept inside their group's record: only external
+//     groups have one, at most one each, and mount accessor + name is
+//     unique among them. An external group's member entities are those
+//     whose latest login (or renewal) through its alias's mount reported
+//     its alias's name; one without an alias has none (a group whose alias
+//     is deleted, moved or renamed to another name loses its members until
+//     their next login).
 //   - TOTP secrets live only in the storage view (the barrier encrypts
 //     them) under mfa/secret/<method>/<entity>; apart from the enrolment
 //     answer (otpauth URL and QR code) they are never returned, logged or

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -45,6 +46,10 @@ func checkInvariants(t *testing.T, s *Store) {
 		if slices.Contains(g.Policies, "root") {
 			t.Fatalf("group %s has root", id)
 		}
+		checkGroupAlias(t, s, g)
+	}
+	if len(s.galiasIDs) != len(s.galiasKeys) {
+		t.Fatalf("group alias indexes out of step: %d IDs, %d keys", len(s.galiasIDs), len(s.galiasKeys))
 	}
 	direct, parents := map[string][]string{}, map[string][]string{}
 	for id, g := range s.groups {
@@ -62,6 +67,26 @@ func checkInvariants(t *testing.T, s *Store) {
 	}
 	if !reflect.DeepEqual(direct, s.directGroups) || !reflect.DeepEqual(parents, s.parentGroups) {
 		t.Fatalf("membership indexes out of step with the groups")
+	}
+}
+
+// checkGroupAlias verifies a group's type rules and its alias indexes
+// (caller holds mu).
+func checkGroupAlias(t *testing.T, s *Store, g *Group) {
+	t.Helper()
+	switch {
+	case g.Type != groupTypeInternal && g.Type != groupTypeExternal:
+		t.Fatalf("group %s has type %q", g.ID, g.Type)
+	case g.Type == groupTypeInternal && g.Alias != nil:
+		t.Fatalf("internal group %s has an alias", g.ID)
+	case g.Type == groupTypeExternal && len(g.MemberGroupIDs) > 0:
+		t.Fatalf("external group %s has member groups", g.ID)
+	case g.Type == groupTypeExternal && g.Alias == nil && len(g.MemberEntityIDs) > 0:
+		t.Fatalf("external group %s has members but no alias", g.ID)
+	case g.Alias == nil:
+	case g.Alias.CanonicalID != g.ID || s.galiasIDs[g.Alias.ID] != g.ID ||
+		s.groupByAlias(g.Alias.MountAccessor, g.Alias.Name) != g:
+		t.Fatalf("group %s: alias %+v not indexed", g.ID, g.Alias)
 	}
 }
 
@@ -143,6 +168,46 @@ func FuzzGroupWrite(f *testing.F) {
 			if _, err := fx.s.IdentityPolicies(bg, e); err != nil {
 				t.Fatalf("IdentityPolicies: %v", err)
 			}
+		}
+	})
+}
+
+// FuzzGroupAliasWrite mixes group alias writes with login syncs and checks
+// the invariants (alias indexes, external groups without an alias have no
+// members) after each.
+func FuzzGroupAliasWrite(f *testing.F) {
+	f.Add(-1, 0, "devs", uint8(0), "devs,ops")
+	f.Add(0, 3, "ops", uint8(1), "")
+	f.Add(0, -1, "DEVS", uint8(2), "devs")
+	f.Add(-1, 1, "", uint8(3), "a,,b")
+	fx := newExtFx(f)
+	var groups []string
+	for _, n := range []string{"g0", "g1", "g2"} {
+		groups = append(groups, fx.id("group", map[string]any{"name": n, "type": "external", "policies": n}))
+	}
+	groups = append(groups, fx.id("group", map[string]any{"name": "i0", "policies": "i0", "member_group_ids": groups[0]}))
+	e := fx.login("acc", "ann")
+	accessors := []string{jwtAcc, oidcAcc, "auth_nope", ""}
+	f.Fuzz(func(t *testing.T, target, canonical int, name string, acc uint8, names string) {
+		path, data := "group-alias", map[string]any{"name": name, "mount_accessor": accessors[acc%4]}
+		fx.s.mu.RLock()
+		keys, many := slices.Sorted(maps.Keys(fx.s.galiasIDs)), len(fx.s.groups) > 40
+		fx.s.mu.RUnlock()
+		if canonical >= 0 || many {
+			data["canonical_id"] = groups[(canonical&0xff)%len(groups)]
+		}
+		if target >= 0 && len(keys) > 0 {
+			path = "group-alias/id/" + keys[target%len(keys)]
+		}
+		_, err := fx.do(logical.UpdateOperation, path, data)
+		wantUserError(t, err)
+		checkInvariants(t, fx.s)
+		if err := fx.s.SyncExternalGroups(bg, e.ID, accessors[acc%2], strings.Split(names, ",")); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+		checkInvariants(t, fx.s)
+		if _, err := fx.s.IdentityPolicies(bg, e.ID); err != nil {
+			t.Fatalf("IdentityPolicies: %v", err)
 		}
 	})
 }

@@ -56,7 +56,7 @@ func TestGroupWriteErrors(t *testing.T) {
 		path string
 		data map[string]any
 	}{
-		{"group", map[string]any{"name": "x", "type": "external"}},
+		{"group/id/" + a, map[string]any{"type": "external"}}, // type change
 		{"group", map[string]any{"name": "x", "type": "weird"}},
 		{"group", map[string]any{"name": "x", "member_entity_ids": "missing"}},
 		{"group", map[string]any{"name": "x", "member_group_ids": "missing"}},

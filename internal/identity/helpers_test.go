@@ -4,31 +4,16 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/storage/inmem"
+	"github.com/kinko-dev/kinko/internal/testclock"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the settable test clock.
+type clock = testclock.Clock
 
 type fx struct {
 	t     testing.TB
@@ -43,7 +28,7 @@ func newFx(t testing.TB) *fx { return newFxOpts(t, Options{}) }
 func newFxOpts(t testing.TB, opts Options) *fx {
 	t.Helper()
 	st := inmem.New()
-	c := &clock{t: time.Unix(1_700_000_010, 0)} // a multiple of 30 s: the start of a time step
+	c := testclock.New(time.Unix(1_700_000_010, 0)) // a multiple of 30 s: the start of a time step
 	opts.Now = c.Now
 	s, err := NewStore(st, opts)
 	if err != nil {

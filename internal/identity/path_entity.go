@@ -17,11 +17,12 @@ func (s *Store) Backend() logical.Backend {
 	paths = append(paths, s.entityPaths()...)
 	paths = append(paths, s.aliasPaths()...)
 	paths = append(paths, s.groupPaths()...)
+	paths = append(paths, s.groupAliasPaths()...)
 	paths = append(paths, s.lookupPaths()...)
 	paths = append(paths, s.mfaMethodPaths()...)
 	paths = append(paths, s.enforcementPaths()...)
 	return (&logical.Framework{PathList: paths,
-		Help: "The identity store: entities, aliases, groups, and login MFA (TOTP methods, login enforcements)."}).Compile()
+		Help: "The identity store: entities, aliases, groups (internal and external, with group aliases), and login MFA (TOTP methods, login enforcements)."}).Compile()
 }
 
 var _ logical.Backend = (*logical.Framework)(nil)

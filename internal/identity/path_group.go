@@ -4,17 +4,23 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
 )
 
-const groupTypeInternal = "internal"
+// Group types: an internal group's members are managed through the API,
+// an external group's member entities by logins through its alias's mount.
+const (
+	groupTypeInternal = "internal"
+	groupTypeExternal = "external"
+)
 
 func groupFields() map[string]*logical.FieldSchema {
 	return map[string]*logical.FieldSchema{
 		"id":                {Type: logical.TypeString, Description: "ID of the group; when set, the group is updated"},
 		"name":              {Type: logical.TypeString, Description: "name of the group (unique, case-insensitive)"},
-		"type":              {Type: logical.TypeString, Description: `type of the group: "internal" (the only type kinko has)`},
+		"type":              {Type: logical.TypeString, Description: `type of the group: "internal" (default; members set through the API) or "external" (member entities set by logins, through its group alias); it cannot be changed`},
 		"policies":          {Type: logical.TypeCommaStringSlice, Description: "policies granted to the members"},
 		"member_entity_ids": {Type: logical.TypeCommaStringSlice, Description: "entities in the group"},
 		"member_group_ids":  {Type: logical.TypeCommaStringSlice, Description: "groups whose members also belong to this group"},
@@ -88,48 +94,82 @@ func (s *Store) writeGroup(ctx context.Context, g *Group, name string, d *logica
 	now := s.now().UTC()
 	fresh := g == nil
 	if fresh {
-		id := newID()
-		g = &Group{ID: id, Name: "group_" + id[:8], Type: groupTypeInternal, Policies: []string{},
-			MemberEntityIDs: []string{}, MemberGroupIDs: []string{}, Metadata: map[string]string{}, CreationTime: now}
-		for s.groupByName(g.Name) != nil {
-			id = newID()
-			g.ID, g.Name = id, "group_"+id[:8]
-		}
+		g = s.newGroup(now, groupTypeInternal)
 	} else {
 		g = g.clone()
 	}
 	if name != "" {
 		g.Name = name
 	}
+	if err := applyGroupType(g, d, fresh); err != nil {
+		return nil, err
+	}
 	if err := s.applyGroupFields(g, d); err != nil {
 		return nil, err
 	}
 	g.LastUpdateTime = now
 	g.ModifyIndex++
-	b := &batch{}
-	if err := b.put(groupPrefix+g.ID, g); err != nil {
+	if err := s.putGroups(ctx, g); err != nil {
 		return nil, err
 	}
-	if err := s.commit(ctx, b); err != nil {
-		return nil, err
-	}
-	s.setGroup(g)
-	s.invalidate()
 	if !fresh {
 		return nil, nil
 	}
 	return logical.DataResponse(map[string]any{"id": g.ID, "name": g.Name}), nil
 }
 
-// applyGroupFields validates and sets the fields sent (caller holds mu).
-func (s *Store) applyGroupFields(g *Group, d *logical.FieldData) error {
-	switch t := strings.ToLower(strings.TrimSpace(str(d, "type"))); t {
-	case "", groupTypeInternal:
-	case "external":
-		return logical.InvalidRequest(`group type "external" is not supported: kinko has internal groups only`)
-	default:
-		return logical.InvalidRequest("invalid group type %q: only \"internal\" is supported", t)
+// newGroup returns a fresh group of type typ named "group_<first 8 hex
+// digits of its ID>", drawing a new ID on the rare clash (caller holds mu).
+func (s *Store) newGroup(now time.Time, typ string) *Group {
+	for {
+		id := newID()
+		g := &Group{ID: id, Name: "group_" + id[:8], Type: typ, Policies: []string{}, MemberEntityIDs: []string{},
+			MemberGroupIDs: []string{}, Metadata: map[string]string{}, CreationTime: now}
+		if s.groups[id] == nil && s.groupByName(g.Name) == nil {
+			return g
+		}
 	}
+}
+
+// putGroups stores the groups in one write, then puts them in memory and
+// drops the policy cache (caller holds mu for writing).
+func (s *Store) putGroups(ctx context.Context, groups ...*Group) error {
+	b := &batch{}
+	for _, g := range groups {
+		if err := b.put(groupPrefix+g.ID, g); err != nil {
+			return err
+		}
+	}
+	if err := s.commit(ctx, b); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		s.setGroup(g)
+	}
+	s.invalidate()
+	return nil
+}
+
+// applyGroupType sets the type of a new group; an existing group's type
+// cannot change (Vault's rule).
+func applyGroupType(g *Group, d *logical.FieldData, fresh bool) error {
+	t := strings.ToLower(strings.TrimSpace(str(d, "type")))
+	switch {
+	case t == "":
+		return nil
+	case t != groupTypeInternal && t != groupTypeExternal:
+		return logical.InvalidRequest("invalid group type %q: it must be \"internal\" or \"external\"", t)
+	case !fresh && t != g.Type:
+		return logical.InvalidRequest("group type cannot be changed")
+	}
+	g.Type = t
+	return nil
+}
+
+// applyGroupFields validates and sets the fields sent (caller holds mu).
+// An external group's member entities come from logins and it has no
+// member groups: non-empty lists for them are refused, empty ones ignored.
+func (s *Store) applyGroupFields(g *Group, d *logical.FieldData) error {
 	if v, ok := strs(d, "policies"); ok {
 		p, err := normalizePolicies(v)
 		if err != nil {
@@ -140,8 +180,19 @@ func (s *Store) applyGroupFields(g *Group, d *logical.FieldData) error {
 	if m, ok := kv(d, "metadata"); ok {
 		g.Metadata = m
 	}
-	if v, ok := strs(d, "member_entity_ids"); ok {
-		ids := uniqueIDs(v)
+	entities, eSent := strs(d, "member_entity_ids")
+	groups, gSent := strs(d, "member_group_ids")
+	if g.Type == groupTypeExternal {
+		switch {
+		case len(uniqueIDs(entities)) > 0:
+			return logical.InvalidRequest("member entities can't be set manually for external groups")
+		case len(uniqueIDs(groups)) > 0:
+			return logical.InvalidRequest("member groups can't be set for external groups")
+		}
+		return nil
+	}
+	if eSent {
+		ids := uniqueIDs(entities)
 		for _, id := range ids {
 			if s.entities[id] == nil {
 				return logical.InvalidRequest("member entity ID %q does not exist", id)
@@ -149,8 +200,8 @@ func (s *Store) applyGroupFields(g *Group, d *logical.FieldData) error {
 		}
 		g.MemberEntityIDs = ids
 	}
-	if v, ok := strs(d, "member_group_ids"); ok {
-		ids := uniqueIDs(v)
+	if gSent {
+		ids := uniqueIDs(groups)
 		for _, id := range ids {
 			if s.groups[id] == nil {
 				return logical.InvalidRequest("member group ID %q does not exist", id)
@@ -179,7 +230,7 @@ func (s *Store) groupData(g *Group) map[string]any {
 	return map[string]any{
 		"id": g.ID, "name": g.Name, "type": g.Type, "policies": nonNil(g.Policies), "metadata": g.Metadata,
 		"member_entity_ids": nonNil(g.MemberEntityIDs), "member_group_ids": nonNil(g.MemberGroupIDs),
-		"parent_group_ids": nonNil(slices.Clone(s.parentGroups[g.ID])), "alias": map[string]any{},
+		"parent_group_ids": nonNil(slices.Clone(s.parentGroups[g.ID])), "alias": s.groupAliasData(g),
 		"modify_index": g.ModifyIndex, "namespace_id": "root",
 		"creation_time": stamp(g.CreationTime), "last_update_time": stamp(g.LastUpdateTime),
 	}

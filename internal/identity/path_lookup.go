@@ -20,7 +20,7 @@ func (s *Store) lookupPaths() []*logical.Path {
 		{Pattern: "lookup/entity", Fields: fields("entity"), Operations: opMap{logical.UpdateOperation: s.handleLookupEntity},
 			HelpSynopsis: "Find an entity by ID, name, alias ID, or alias name and mount accessor."},
 		{Pattern: "lookup/group", Fields: fields("group"), Operations: opMap{logical.UpdateOperation: s.handleLookupGroup},
-			HelpSynopsis: "Find a group by ID or name."},
+			HelpSynopsis: "Find a group by ID, name, group alias ID, or group alias name and mount accessor."},
 	}
 }
 
@@ -84,8 +84,10 @@ func (s *Store) handleLookupGroup(ctx context.Context, req *logical.Request, d *
 		g = s.groups[str(d, "id")]
 	case "name":
 		g = s.groupByName(str(d, "name"))
-	default:
-		return nil, logical.InvalidRequest("group aliases belong to external groups, which kinko does not have: look up by id or name")
+	case "alias_id":
+		g = s.groups[s.galiasIDs[str(d, "alias_id")]]
+	case "alias_name":
+		g = s.groupByAlias(str(d, "alias_mount_accessor"), str(d, "alias_name"))
 	}
 	if g == nil {
 		return nil, nil

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -78,11 +77,15 @@ type Alias struct {
 	LastUpdateTime time.Time         `json:"last_update_time"`
 }
 
-// Group is an internal group of entities and other groups.
+// Group is a group of entities and other groups. An internal group's
+// members are set through the API; an external group's member entities
+// are set by logins through the auth mount of its alias (it has no member
+// groups).
 type Group struct {
 	ID              string            `json:"id"`
 	Name            string            `json:"name"`
 	Type            string            `json:"type"`
+	Alias           *Alias            `json:"alias,omitempty"` // external groups only; immutable
 	Policies        []string          `json:"policies"`
 	MemberEntityIDs []string          `json:"member_entity_ids"`
 	MemberGroupIDs  []string          `json:"member_group_ids"`
@@ -116,6 +119,8 @@ type Store struct {
 	aliasesOf    map[string]map[string]struct{} // entity ID → its alias IDs
 	groups       map[string]*Group
 	groupNames   map[string]string   // folded name → group ID
+	galiasIDs    map[string]string   // group alias ID → group ID
+	galiasKeys   map[string]string   // aliasKey(accessor, name) of a group alias → group ID
 	directGroups map[string][]string // entity ID → groups listing it, sorted (derived)
 	parentGroups map[string][]string // group ID → groups listing it, sorted (derived)
 	methods      map[string]*TOTPMethod
@@ -134,6 +139,7 @@ func NewStore(view logical.Storage, opts Options) (*Store, error) {
 		entities: map[string]*Entity{}, entityNames: map[string]string{}, merged: map[string]string{},
 		aliases: map[string]*Alias{}, aliasKeys: map[string]string{}, aliasesOf: map[string]map[string]struct{}{},
 		groups: map[string]*Group{}, groupNames: map[string]string{},
+		galiasIDs: map[string]string{}, galiasKeys: map[string]string{},
 		directGroups: map[string][]string{}, parentGroups: map[string][]string{},
 		methods: map[string]*TOTPMethod{}, enforcements: map[string]*Enforcement{}}
 	s.cache.Store(&policyCache{})
@@ -219,27 +225,7 @@ func (b *batch) del(key string) {
 
 // commit writes b, atomically when the view supports transactions.
 func (s *Store) commit(ctx context.Context, b *batch) error {
-	if len(b.ops) == 0 {
-		return nil
-	}
-	if tx, ok := s.view.(storage.Transactional); ok {
-		err := tx.Transaction(ctx, b.ops)
-		if !errors.Is(err, storage.ErrNotTransactional) {
-			return err
-		}
-	}
-	for _, op := range b.ops {
-		var err error
-		if op.Kind == storage.OpPut {
-			err = s.view.Put(ctx, op.Entry)
-		} else {
-			err = s.view.Delete(ctx, op.Entry.Key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return storage.Apply(ctx, s.view, b.ops)
 }
 
 // The set/drop helpers apply a committed change to memory (caller holds mu
@@ -299,8 +285,10 @@ func (s *Store) setGroup(g *Group) {
 			delete(s.groupNames, fold(old.Name))
 		}
 		s.indexGroup(old, false)
+		s.indexGroupAlias(old, false)
 	}
 	s.indexGroup(g, true)
+	s.indexGroupAlias(g, true)
 	s.groups[g.ID] = g
 	s.groupNames[fold(g.Name)] = g.ID
 }
@@ -309,8 +297,28 @@ func (s *Store) dropGroup(id string) {
 	if g := s.groups[id]; g != nil {
 		delete(s.groupNames, fold(g.Name))
 		s.indexGroup(g, false)
+		s.indexGroupAlias(g, false)
 	}
 	delete(s.groups, id)
+}
+
+// indexGroupAlias adds (or removes) g's alias to the group alias indexes
+// (caller holds mu for writing).
+func (s *Store) indexGroupAlias(g *Group, add bool) {
+	a := g.Alias
+	switch {
+	case a == nil:
+	case add:
+		s.galiasIDs[a.ID] = g.ID
+		s.galiasKeys[aliasKey(a.MountAccessor, a.Name)] = g.ID
+	default: // an entry another group took over in the same change stays
+		if s.galiasIDs[a.ID] == g.ID {
+			delete(s.galiasIDs, a.ID)
+		}
+		if k := aliasKey(a.MountAccessor, a.Name); s.galiasKeys[k] == g.ID {
+			delete(s.galiasKeys, k)
+		}
+	}
 }
 
 // indexGroup adds (or removes) g's memberships to the derived indexes,
@@ -349,6 +357,11 @@ func (s *Store) resolve(id string) string {
 func (s *Store) entityByName(name string) *Entity { return s.entities[s.entityNames[fold(name)]] }
 
 func (s *Store) groupByName(name string) *Group { return s.groups[s.groupNames[fold(name)]] }
+
+// groupByAlias returns the group whose alias is on accessor with name, or nil.
+func (s *Store) groupByAlias(accessor, name string) *Group {
+	return s.groups[s.galiasKeys[aliasKey(accessor, name)]]
+}
 
 func (s *Store) aliasFor(accessor, name string) *Alias {
 	return s.aliases[s.aliasKeys[aliasKey(accessor, name)]]

@@ -135,7 +135,7 @@ func TestValidateTOTPReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantKind(t, "replay after restart", s2.ValidateTOTP(bg, mid, e.ID, cur), logical.ErrPermissionDenied)
-	f.clock.Add(30 * time.Second)
+	f.clock.Advance(30 * time.Second)
 	wantKind(t, "next code", f.s.ValidateTOTP(bg, mid, e.ID, code(t, key, f.clock.Now(), 30, 6, "SHA1")), nil)
 }
 
@@ -145,7 +145,7 @@ func TestValidateTOTPAttemptLimit(t *testing.T) {
 	mid, key := f.enrol(e.ID, map[string]any{"max_validation_attempts": 2})
 	good := func() string { return code(t, key, f.clock.Now(), 30, 6, "SHA1") }
 	wantKind(t, "fail 1", f.s.ValidateTOTP(bg, mid, e.ID, flip(good())), logical.ErrPermissionDenied)
-	f.clock.Add(20 * time.Second)
+	f.clock.Advance(20 * time.Second)
 	wantKind(t, "fail 2", f.s.ValidateTOTP(bg, mid, e.ID, flip(good())), logical.ErrPermissionDenied)
 	err := f.s.ValidateTOTP(bg, mid, e.ID, good())
 	wantKind(t, "right code while limited", err, logical.ErrPermissionDenied)
@@ -161,10 +161,10 @@ func TestValidateTOTPAttemptLimit(t *testing.T) {
 		t.Fatalf("limit shared between entities: %v", err)
 	}
 	// the window closes one period after the first failure
-	f.clock.Add(10 * time.Second)
+	f.clock.Advance(10 * time.Second)
 	wantKind(t, "after window", f.s.ValidateTOTP(bg, mid, e.ID, good()), nil)
 	// success resets the count
-	f.clock.Add(30 * time.Second)
+	f.clock.Advance(30 * time.Second)
 	wantKind(t, "fail after success", f.s.ValidateTOTP(bg, mid, e.ID, flip(good())), logical.ErrPermissionDenied)
 	wantKind(t, "success after one failure", f.s.ValidateTOTP(bg, mid, e.ID, good()), nil)
 }

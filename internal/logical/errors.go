@@ -20,6 +20,9 @@ var (
 	ErrSealed             = errors.New("Vault is sealed")          // 503
 	ErrUninitialized      = errors.New("Vault is not initialized") // 503
 	ErrPreconditionFailed = errors.New("precondition failed")      // 412
+	// ErrUpstream: a system the engine manages (a database) failed or is
+	// unreachable; the message names it (never its credentials).
+	ErrUpstream = errors.New("upstream system failed") // 502
 )
 
 // Error is a user-facing error of a known kind. Msg is safe to show to the
@@ -52,7 +55,7 @@ func UserMessage(err error) (string, bool) {
 		return le.Msg, true
 	}
 	for _, k := range []error{ErrInvalidRequest, ErrPermissionDenied, ErrNotFound, ErrUnsupportedOp,
-		ErrUnsupportedPath, ErrConflict, ErrTooLarge, ErrRateLimited, ErrSealed, ErrUninitialized, ErrPreconditionFailed} {
+		ErrUnsupportedPath, ErrConflict, ErrTooLarge, ErrRateLimited, ErrSealed, ErrUninitialized, ErrPreconditionFailed, ErrUpstream} {
 		if errors.Is(err, k) {
 			return k.Error(), true
 		}

@@ -49,6 +49,44 @@ type Framework struct {
 	Special  *SpecialPaths
 	// Clean is called on Cleanup, if set.
 	Clean func(ctx context.Context)
+	// AuthRenew, if set, answers core's renewal of a token this auth
+	// method's login minted: a RenewOperation request with an empty Path,
+	// req.Auth describing the token and an empty FieldData. It returns the
+	// token's current bounds in resp.Auth (TTL, MaxTTL, Period) or an error
+	// to refuse the renewal. Without it such renewals are refused.
+	AuthRenew OperationFunc
+	// Secrets are the kinds of lease this backend issues. A response that
+	// carries a lease says its kind with SecretType.Response; core later
+	// hands the lease back as a Renew or Revoke request with req.Secret
+	// set, and the framework calls that kind's handler.
+	Secrets []*SecretType
+}
+
+// SecretType is one kind of lease a backend issues (database credentials,
+// say) with the handlers that renew and revoke it.
+type SecretType struct {
+	Type string
+	// Renew answers a renewal with a response whose Secret holds the new
+	// TTL (and MaxTTL); nil means such leases are not renewable.
+	Renew OperationFunc
+	// Revoke undoes what the lease granted; it must succeed when the
+	// thing is already gone, so a retried revocation finishes.
+	Revoke OperationFunc
+}
+
+// secretTypeKey is the InternalData key that names a lease's SecretType.
+const secretTypeKey = "secret_type"
+
+// Response builds a response that issues a lease of this kind: data goes
+// to the caller, internal is kept with the lease and returned on renew
+// and revoke, never shown.
+func (t *SecretType) Response(data, internal map[string]any) *Response {
+	in := make(map[string]any, len(internal)+1)
+	for k, v := range internal {
+		in[k] = v
+	}
+	in[secretTypeKey] = t.Type
+	return &Response{Data: data, Secret: &Secret{InternalData: in, LeaseOptions: LeaseOptions{Renewable: t.Renew != nil}}}
 }
 
 var (
@@ -120,6 +158,12 @@ func fieldData(p *Path, req *Request, caps map[string]any) *FieldData {
 
 // HandleRequest routes req to its path and operation handler.
 func (f *Framework) HandleRequest(ctx context.Context, req *Request) (*Response, error) {
+	if req.Operation == RenewOperation && req.Path == "" && req.Auth != nil && req.Secret == nil {
+		return f.handleAuthRenew(ctx, req)
+	}
+	if (req.Operation == RenewOperation || req.Operation == RevokeOperation) && req.Secret != nil && len(f.Secrets) > 0 {
+		return f.handleSecret(ctx, req)
+	}
 	p, caps := f.route(req.Path)
 	if p == nil {
 		if req.Operation == HelpOperation {
@@ -155,6 +199,35 @@ func (f *Framework) HandleRequest(ctx context.Context, req *Request) (*Response,
 		}
 	}
 	return resp, nil
+}
+
+// errAuthRenewUnsupported refuses renewing a token of a method without
+// AuthRenew (Vault's wording).
+var errAuthRenewUnsupported = Errorf(ErrInvalidRequest, "this auth type doesn't support renew")
+
+func (f *Framework) handleAuthRenew(ctx context.Context, req *Request) (*Response, error) {
+	if f.AuthRenew == nil {
+		return nil, errAuthRenewUnsupported
+	}
+	return f.AuthRenew(ctx, req, &FieldData{Raw: map[string]any{}})
+}
+
+func (f *Framework) handleSecret(ctx context.Context, req *Request) (*Response, error) {
+	name, _ := req.Secret.InternalData[secretTypeKey].(string)
+	for _, t := range f.Secrets {
+		if t.Type != name {
+			continue
+		}
+		h := t.Revoke
+		if req.Operation == RenewOperation {
+			h = t.Renew
+		}
+		if h == nil {
+			return nil, Errorf(ErrInvalidRequest, "lease is not renewable")
+		}
+		return h(ctx, req, &FieldData{Raw: map[string]any{}})
+	}
+	return nil, Errorf(ErrInvalidRequest, "this backend issues no secret of type %q", name)
 }
 
 // HandleExistenceCheck runs the path's existence check, if any.
@@ -195,4 +268,15 @@ func (f *Framework) help(p *Path) *Response {
 	}
 	sort.Strings(ops)
 	return DataResponse(map[string]any{"help": b.String(), "pattern": p.Pattern, "fields": fields, "operations": ops})
+}
+
+// IssuesLease reports whether a response's Secret asks for a lease (it
+// was built by SecretType.Response), as opposed to a Secret that only
+// carries a TTL hint (KV v1 reads).
+func (s *Secret) IssuesLease() bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.InternalData[secretTypeKey]
+	return ok
 }

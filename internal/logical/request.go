@@ -44,6 +44,10 @@ type Request struct {
 	// ClientToken is the raw token of the caller; only the token store and
 	// sys paths may look at it, never log it.
 	ClientToken string
+	// AccessKeyID, set only by a front end that verified the request's
+	// signature with this kinko-issued access key (AWS SigV4), stands in
+	// for ClientToken: the request runs as the key's token.
+	AccessKeyID string
 	// Headers holds selected request headers (canonical names).
 	Headers map[string][]string
 	// Secret is set for Renew/Revoke of a lease the backend issued.
@@ -61,6 +65,9 @@ type Request struct {
 type MountConfig struct {
 	DefaultLeaseTTL time.Duration
 	MaxLeaseTTL     time.Duration
+	// UserLockout is the mount's tuned user lockout (nil: not tuned); it
+	// is shared and read-only. See UserLockoutConfig.
+	UserLockout *UserLockoutConfig
 }
 
 // Get returns a request data value.
@@ -91,6 +98,14 @@ type BackendConfig struct {
 type SystemView interface {
 	DefaultLeaseTTL() time.Duration
 	MaxLeaseTTL() time.Duration
+}
+
+// PasswordGenerator is an optional capability of a SystemView: it makes a
+// password from crypto/rand following the named password policy
+// (sys/policies/password/:name), or the server's default policy when name
+// is "". An unknown policy name is an ErrInvalidRequest.
+type PasswordGenerator interface {
+	GeneratePassword(ctx context.Context, policyName string) (string, error)
 }
 
 // Factory builds a backend for one mount; engines register one by type name.

@@ -40,6 +40,10 @@ type Auth struct {
 	// Alias names the caller within the auth mount (login responses); core
 	// links it to an identity entity.
 	Alias *Alias
+	// GroupAliases name the external groups the caller belongs to according
+	// to the auth method (a JWT groups claim); core links them to identity
+	// groups of type external.
+	GroupAliases []*Alias
 	// BoundCIDRs restricts the client addresses the minted token works from.
 	BoundCIDRs []string
 	// NoDefaultPolicy keeps "default" off the minted token.

@@ -3,11 +3,14 @@ package server
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl"
 	"github.com/hashicorp/hcl/hcl/ast"
 
+	"github.com/kinko-dev/kinko/internal/audit"
 	"github.com/kinko-dev/kinko/internal/logical"
 )
 
@@ -26,6 +29,12 @@ type Config struct {
 	LogFormat       string
 	DefaultLeaseTTL time.Duration
 	MaxLeaseTTL     time.Duration
+	// AuditDir is the directory below which file audit devices enabled
+	// through the API may write; AuditDevices are declared here:
+	//
+	//	audit "file" "file/" { description = "..." options { file_path = "/var/log/kinko/audit.log" } }
+	AuditDir     string
+	AuditDevices []audit.Config
 }
 
 // StorageConfig names a storage backend and its options.
@@ -56,10 +65,12 @@ type topLevel struct {
 	LogFormat       string `hcl:"log_format"`
 	DefaultLeaseTTL string `hcl:"default_lease_ttl"`
 	MaxLeaseTTL     string `hcl:"max_lease_ttl"`
+	AuditDir        string `hcl:"audit_dir"`
 }
 
 var knownTop = map[string]bool{"storage": true, "listener": true, "api_addr": true, "ui": true, "log_level": true,
-	"log_format": true, "default_lease_ttl": true, "max_lease_ttl": true, "disable_mlock": true, "cluster_addr": true}
+	"log_format": true, "default_lease_ttl": true, "max_lease_ttl": true, "disable_mlock": true, "cluster_addr": true,
+	"audit_dir": true, "audit": true}
 
 // LoadConfig reads and parses a config file.
 func LoadConfig(path string) (*Config, error) {
@@ -89,7 +100,10 @@ func ParseConfig(text string) (*Config, error) {
 	if err := hcl.DecodeObject(&top, list); err != nil {
 		return nil, fmt.Errorf("config: %v", err)
 	}
-	c := &Config{APIAddr: top.APIAddr, UI: top.UI, LogLevel: top.LogLevel, LogFormat: top.LogFormat}
+	c := &Config{APIAddr: top.APIAddr, UI: top.UI, LogLevel: top.LogLevel, LogFormat: top.LogFormat, AuditDir: top.AuditDir}
+	if c.AuditDir != "" && !filepath.IsAbs(c.AuditDir) {
+		return nil, fmt.Errorf("config: audit_dir must be an absolute path")
+	}
 	if c.DefaultLeaseTTL, err = parseTTL("default_lease_ttl", top.DefaultLeaseTTL); err != nil {
 		return nil, err
 	}
@@ -100,6 +114,9 @@ func ParseConfig(text string) (*Config, error) {
 		return nil, err
 	}
 	if err := parseListeners(c, list.Filter("listener")); err != nil {
+		return nil, err
+	}
+	if err := parseAudit(c, list.Filter("audit")); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -156,6 +173,36 @@ func parseListeners(c *Config, list *ast.ObjectList) error {
 			return fmt.Errorf("config: listener %s: TLS is required: set tls_cert_file and tls_key_file, or tls_disable = true", l.Address)
 		}
 		c.Listeners = append(c.Listeners, l)
+	}
+	return nil
+}
+
+// parseAudit reads `audit "<type>" "<path>" { description, local, options {} }`
+// blocks (OpenBao's declarative audit devices).
+func parseAudit(c *Config, list *ast.ObjectList) error {
+	seen := map[string]bool{}
+	for _, item := range list.Items {
+		if len(item.Keys) != 2 {
+			return fmt.Errorf("config: line %d: an audit block needs a type and a path: audit \"file\" \"file/\" { ... }", item.Pos().Line)
+		}
+		var body struct {
+			Description string            `hcl:"description"`
+			Local       bool              `hcl:"local"`
+			Options     map[string]string `hcl:"options"`
+		}
+		if err := hcl.DecodeObject(&body, item.Val); err != nil {
+			return fmt.Errorf("config: audit block at line %d: %v", item.Pos().Line, err)
+		}
+		d := audit.Config{Type: item.Keys[0].Token.Value().(string), Path: strings.Trim(item.Keys[1].Token.Value().(string), "/") + "/",
+			Description: body.Description, Local: body.Local, Options: body.Options, Declared: true}
+		if d.Path == "/" || seen[d.Path] {
+			return fmt.Errorf("config: line %d: audit device path %q is empty or used twice", item.Pos().Line, d.Path)
+		}
+		seen[d.Path] = true
+		if d.Options == nil {
+			d.Options = map[string]string{}
+		}
+		c.AuditDevices = append(c.AuditDevices, d)
 	}
 	return nil
 }

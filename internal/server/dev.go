@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/kinko-dev/kinko/internal/core"
 )
@@ -16,6 +17,9 @@ type DevOptions struct {
 	// StoragePath, when set, keeps data in a bolt file there instead of
 	// in memory (durable writes, for benchmarks and restarts).
 	StoragePath string
+	// AuditDir bounds file audit devices enabled through the API; dev mode
+	// defaults to the system temp directory.
+	AuditDir string
 }
 
 // DevInfo is what dev mode prints.
@@ -34,6 +38,10 @@ func StartDev(ctx context.Context, opts DevOptions, logger *slog.Logger) (*Serve
 		Storage:   StorageConfig{Type: "inmem"},
 		Listeners: []ListenerConfig{{Type: "tcp", Address: opts.Address, TLSDisable: true}},
 		UI:        true,
+		AuditDir:  opts.AuditDir,
+	}
+	if cfg.AuditDir == "" {
+		cfg.AuditDir = os.TempDir()
 	}
 	if opts.StoragePath != "" {
 		cfg.Storage = StorageConfig{Type: "bolt", Options: map[string]string{"path": opts.StoragePath}}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kinko-dev/kinko/internal/awsapi"
 	"github.com/kinko-dev/kinko/internal/builtin"
 	"github.com/kinko-dev/kinko/internal/core"
 	"github.com/kinko-dev/kinko/internal/httpapi"
@@ -26,8 +27,8 @@ import (
 // Server is a running server.
 type Server struct {
 	Core      *core.Core
-	Handler   *httpapi.Handler
-	Addrs     []string // actual listen addresses (host:port)
+	Handler   http.Handler // the first listener's: the Vault API and the AWS API
+	Addrs     []string     // actual listen addresses (host:port)
 	logger    *slog.Logger
 	servers   []*http.Server
 	closeOnce sync.Once
@@ -65,6 +66,7 @@ func Start(cfg *Config, logger *slog.Logger) (*Server, error) {
 		Physical: phys, StorageType: cfg.Storage.Type, Logger: logger,
 		LogicalBackends: builtin.LogicalBackends(), CredentialBackends: builtin.CredentialBackends(),
 		DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
+		AuditDir: cfg.AuditDir, AuditDevices: cfg.AuditDevices,
 	})
 	if err != nil {
 		_ = closeStorage()
@@ -82,8 +84,18 @@ func Start(cfg *Config, logger *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) listen(l ListenerConfig) error {
-	h := httpapi.New(s.Core, httpapi.Options{Logger: s.logger, MaxRequestSize: l.MaxRequestSize,
+	vh := httpapi.New(s.Core, httpapi.Options{Logger: s.logger, MaxRequestSize: l.MaxRequestSize,
 		RateLimit: l.RateLimit, RateBurst: l.RateBurst})
+	aws := awsapi.New(s.Core, &awsapi.SigV4{Service: "secretsmanager", MaxSkew: 5 * time.Minute, Secret: s.Core.AccessKeySecret},
+		awsapi.Options{Logger: s.logger})
+	// one listener, two APIs: AWS JSON 1.1 requests carry X-Amz-Target
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if awsapi.IsAWSRequest(r) {
+			aws.ServeHTTP(w, r)
+			return
+		}
+		vh.ServeHTTP(w, r)
+	})
 	if s.Handler == nil {
 		s.Handler = h
 	}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -49,4 +50,31 @@ func CloneBytes(b []byte) []byte {
 	out := make([]byte, len(b))
 	copy(out, b)
 	return out
+}
+
+// Apply runs ops on b atomically when b is Transactional, else one by
+// one in order (callers order them so that a crash between two leaves a
+// state they can recover from: index entries before records on write,
+// records before index entries on delete).
+func Apply(ctx context.Context, b Backend, ops []Op) error {
+	if len(ops) > 1 {
+		if tx, ok := b.(Transactional); ok {
+			err := tx.Transaction(ctx, ops)
+			if !errors.Is(err, ErrNotTransactional) {
+				return err
+			}
+		}
+	}
+	for _, op := range ops {
+		var err error
+		if op.Kind == OpDelete {
+			err = b.Delete(ctx, op.Entry.Key)
+		} else {
+			err = b.Put(ctx, op.Entry)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

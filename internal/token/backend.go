@@ -209,7 +209,7 @@ func (s *Store) handleRenewAccessor(ctx context.Context, req *logical.Request, d
 }
 
 func (s *Store) renewResponse(ctx context.Context, req *logical.Request, hash, raw string, incr time.Duration) (*logical.Response, error) {
-	e, ttl, warnings, err := s.renew(ctx, hash, incr, s.limitsFor(req))
+	e, ttl, warnings, err := s.renew(ctx, hash, incr, s.limitsFor(req), req.Conn)
 	if err != nil {
 		return nil, err
 	}

@@ -31,4 +31,9 @@
 // storage read racing a revocation can never put a revoked token back into
 // the cache. OnRevoke must be set before the store serves requests, and must
 // tolerate being called more than once for the same token.
+//
+// Renewing a token minted by an auth method login (Path below "auth/" but
+// not "auth/token/") first asks RenewCheck, when set: core routes the
+// question to the method, which may refuse or bound the new TTL. The hook
+// runs with no store lock held.
 package token

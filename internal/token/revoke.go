@@ -337,3 +337,37 @@ func (s *Store) stored(ctx context.Context, hash string) (bool, error) {
 	e, err := s.view.Get(ctx, idPrefix+hash)
 	return e != nil, err
 }
+
+// RevokeByPathPrefix revokes every token (with its children) created at a
+// path below prefix, such as all tokens an auth mount issued
+// ("auth/userpass/"), and returns how many tokens were revoked. It scans
+// the whole store: it is meant for rare administrative events.
+func (s *Store) RevokeByPathPrefix(ctx context.Context, prefix string) (int, error) {
+	hashes, err := s.view.List(ctx, idPrefix)
+	if err != nil {
+		return 0, fmt.Errorf("token: revoke by path: %w", err)
+	}
+	revoked := 0
+	for _, h := range hashes {
+		if err := ctx.Err(); err != nil {
+			return revoked, err
+		}
+		k, ok := decodeHash(h)
+		if !ok {
+			continue
+		}
+		e, err := s.load(ctx, k)
+		if err != nil {
+			return revoked, err
+		}
+		if e == nil || !strings.HasPrefix(e.Path, prefix) {
+			continue
+		}
+		n, err := s.revokeTree(ctx, h, "")
+		revoked += n
+		if err != nil {
+			return revoked, err
+		}
+	}
+	return revoked, nil
+}

@@ -77,6 +77,9 @@ type Store struct {
 	// IdentityPolicies, if set, returns the policies a token gets from its
 	// identity entity and groups; lookups show them. Set it before use.
 	IdentityPolicies func(ctx context.Context, entityID string) []string
+	// RenewCheck, if set, is asked before a token minted by an auth method
+	// login is renewed (see Renew). Set it before use.
+	RenewCheck RenewCheckFunc
 }
 
 // NewStore opens the token store kept in view, creating its salt on first
@@ -165,6 +168,13 @@ func sum(pool *sync.Pool, s string) [32]byte {
 
 func (s *Store) hashToken(raw string) [32]byte    { return sum(&s.tokenPool, raw) }
 func (s *Store) hashAccessor(acc string) [32]byte { return sum(&s.accPool, acc) }
+
+// HashID returns the keyed hash (hex) a raw token is stored under, the
+// Entry.Hash it has or had: a way to recognise a token without keeping it.
+func (s *Store) HashID(raw string) string {
+	k := s.hashToken(raw)
+	return hex.EncodeToString(k[:])
+}
 
 // decodeHash parses a hex hash; ok is false for anything else.
 func decodeHash(h string) (k [32]byte, ok bool) {
@@ -275,6 +285,12 @@ func (s *Store) current(ctx context.Context, k [32]byte) (*Entry, error) {
 	return s.load(ctx, k)
 }
 
+// LookupHash returns the live token whose hash (Entry.Hash, HashID) is h,
+// or nil.
+func (s *Store) LookupHash(ctx context.Context, h string) (*Entry, error) {
+	return s.lookupHash(ctx, h)
+}
+
 // lookupHash returns the live entry named by a hex hash, or nil.
 func (s *Store) lookupHash(ctx context.Context, h string) (*Entry, error) {
 	k, ok := decodeHash(h)
@@ -343,24 +359,7 @@ func (s *Store) put(ctx context.Context, e *Entry) error {
 
 // apply runs ops atomically when the view supports it, else in order.
 func (s *Store) apply(ctx context.Context, ops []storage.Op) error {
-	if tx, ok := s.view.(storage.Transactional); ok {
-		err := tx.Transaction(ctx, ops)
-		if !errors.Is(err, storage.ErrNotTransactional) {
-			return err
-		}
-	}
-	for _, op := range ops {
-		var err error
-		if op.Kind == storage.OpPut {
-			err = s.view.Put(ctx, op.Entry)
-		} else {
-			err = s.view.Delete(ctx, op.Entry.Key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return storage.Apply(ctx, s.view, ops)
 }
 
 // UseToken spends one use of a limited token and returns its updated

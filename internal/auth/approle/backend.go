@@ -64,9 +64,10 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 		b.pathAccessorLookup(), b.pathAccessorDestroy(), b.pathTidy()}
 	paths = append(paths, b.fieldPaths()...)
 	b.Framework = (&logical.Framework{
-		PathList: paths,
-		Help:     backendHelp,
-		Special:  &logical.SpecialPaths{Unauthenticated: []string{"login", "login/*"}},
+		PathList:  paths,
+		Help:      backendHelp,
+		Special:   &logical.SpecialPaths{Unauthenticated: []string{"login", "login/*"}},
+		AuthRenew: b.renew,
 	}).Compile()
 	return b, nil
 }
@@ -178,28 +179,7 @@ func (b *backend) secretLock(secretHMAC string) *sync.Mutex {
 // the given order otherwise (callers order them so that a partial apply
 // keeps the package invariants).
 func commit(ctx context.Context, s logical.Storage, ops []storage.Op) error {
-	if len(ops) == 1 {
-		return applyOp(ctx, s, ops[0])
-	}
-	if tx, ok := s.(storage.Transactional); ok {
-		err := tx.Transaction(ctx, ops)
-		if !errors.Is(err, storage.ErrNotTransactional) {
-			return err
-		}
-	}
-	for _, op := range ops {
-		if err := applyOp(ctx, s, op); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func applyOp(ctx context.Context, s logical.Storage, op storage.Op) error {
-	if op.Kind == storage.OpDelete {
-		return s.Delete(ctx, op.Entry.Key)
-	}
-	return s.Put(ctx, op.Entry)
+	return storage.Apply(ctx, s, ops)
 }
 
 func putOp(key string, value []byte) storage.Op {

@@ -37,6 +37,10 @@
 //   - Login failures never reveal which of role ID and secret ID was wrong
 //     ("invalid role or secret ID", 400, as current Vault). Expired secret
 //     IDs are refused and deleted at login (Vault only removes them by tidy).
+//   - A token's renewal comes back to the method (Framework.AuthRenew): its
+//     role must still exist, with the role ID it logged in with (a tag, an
+//     HMAC under the role key, is kept in the token's internal data), and
+//     the renewal follows the role's current token TTLs.
 //
 // # Login cost
 //

@@ -3,32 +3,17 @@ package approle
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/storage"
 	"github.com/kinko-dev/kinko/internal/storage/inmem"
+	"github.com/kinko-dev/kinko/internal/testclock"
 )
 
-// testClock is a settable clock for expiry tests.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// testClock is the settable test clock.
+type testClock = testclock.Clock
 
 // fixedSystem is a SystemView with fixed TTLs.
 type fixedSystem struct{ def, max time.Duration }
@@ -62,7 +47,7 @@ func newEnvOn(t testing.TB, s logical.Storage) *env {
 	if err := b.Initialize(context.Background(), s); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
-	e := &env{t: t, b: b, s: s, clock: &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}, remote: "127.0.0.1:50000"}
+	e := &env{t: t, b: b, s: s, clock: testclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)), remote: "127.0.0.1:50000"}
 	b.now = e.clock.Now
 	return e
 }

@@ -2,6 +2,8 @@ package approle
 
 import (
 	"context"
+	"crypto/subtle"
+	"fmt"
 	"strings"
 
 	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
@@ -140,7 +142,7 @@ func checkRoleCIDRs(r *role, remote string) error {
 // role without bind_secret_id.
 func loginAuth(r *role, sec *secretEntry) *logical.Auth {
 	meta := make(map[string]string, 1)
-	internal := map[string]any{"role_name": r.Name}
+	internal := map[string]any{"role_name": r.Name, roleIDTagKey: r.roleIDTag()}
 	if sec != nil {
 		for k, v := range sec.Metadata {
 			meta[k] = v
@@ -162,4 +164,37 @@ func loginAuth(r *role, sec *secretEntry) *logical.Auth {
 		a.BoundCIDRs = append([]string(nil), sec.TokenBoundCIDRs...)
 	}
 	return a
+}
+
+// roleIDTagKey names, in a token's internal data, the tag of the role ID
+// (and role) it logged in with.
+const roleIDTagKey = "role_id_tag"
+
+// roleIDTag is an HMAC of the role ID under the role's own key: it changes
+// when the role ID is rotated or the role is deleted and created again,
+// and reveals nothing about the role ID.
+func (r *role) roleIDTag() string { return hmacHex(r.HMACKey, "role_id\x00"+r.RoleID) }
+
+// renew answers core's renewal of a token a login minted. As Vault, the
+// role must still exist and the token renews by the role's current
+// token_ttl, token_max_ttl and token_period. Unlike Vault, a token whose
+// role ID was rotated since (or whose role was deleted and re-created)
+// is not renewed either: it logged in with credentials no longer valid.
+func (b *backend) renew(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
+	name, _ := req.Auth.InternalData["role_name"].(string)
+	if name == "" {
+		return nil, logical.InvalidRequest("failed to fetch role_name during renewal")
+	}
+	r, err := loadRole(ctx, req.Storage, name)
+	if err != nil {
+		return nil, fmt.Errorf("approle: read role %q during renewal: %w", name, err)
+	}
+	if r == nil {
+		return nil, logical.InvalidRequest("role %q does not exist during renewal", name)
+	}
+	if tag, ok := req.Auth.InternalData[roleIDTagKey].(string); ok &&
+		subtle.ConstantTimeCompare([]byte(tag), []byte(r.roleIDTag())) != 1 {
+		return nil, logical.InvalidRequest("the role ID of role %q has changed since login, not renewing", name)
+	}
+	return &logical.Response{Auth: r.Params.RenewAuth(req.Auth)}, nil
 }

@@ -40,6 +40,10 @@ func TestLoginSuccess(t *testing.T) {
 	if a.DisplayName != "" {
 		t.Errorf("DisplayName = %q, want empty (core names it after the mount)", a.DisplayName)
 	}
+	if tag, _ := a.InternalData[roleIDTagKey].(string); len(tag) != 64 {
+		t.Errorf("role ID tag = %q, want an HMAC-SHA256 in hex", tag)
+	}
+	delete(a.InternalData, roleIDTagKey)
 	wantInternal := map[string]any{"role_name": "web", "secret_id_accessor": acc}
 	if !reflect.DeepEqual(a.InternalData, wantInternal) {
 		t.Errorf("InternalData = %v, want %v", a.InternalData, wantInternal)

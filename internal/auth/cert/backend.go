@@ -46,8 +46,9 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 	b.Framework = (&logical.Framework{
 		PathList: []*logical.Path{b.pathLogin(), b.pathCertsList(), b.pathCerts(),
 			b.pathCRLsList(), b.pathCRLs(), b.pathConfig()},
-		Help:    backendHelp,
-		Special: &logical.SpecialPaths{Unauthenticated: []string{"login"}},
+		Help:      backendHelp,
+		Special:   &logical.SpecialPaths{Unauthenticated: []string{"login"}},
+		AuthRenew: b.renew,
 	}).Compile()
 	return b, nil
 }

@@ -37,6 +37,12 @@
 //   - Stored certificates are validated when written (at least one parsable
 //     X.509 certificate; a non-CA leaf with extended key usages must allow
 //     client auth), so login never meets an unusable role.
+//   - A token's renewal comes back to the method (Framework.AuthRenew):
+//     its role must still exist with the token's policies and, unless
+//     config disable_binding is set, the renewing connection must present
+//     a certificate the role still trusts whose subject and authority key
+//     IDs are both those of the login's (Vault accepts either). The
+//     renewal follows the role's current token TTLs.
 //   - OCSP is not supported (ocsp_enabled=true is refused); CRLs are only
 //     accepted inline, never fetched from a URL, so the API cannot make the
 //     server issue requests.

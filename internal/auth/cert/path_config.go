@@ -9,10 +9,8 @@ import (
 
 // config holds the mount's settings.
 type config struct {
-	// DisableBinding is stored for Vault compatibility: Vault checks on
-	// renewal that the client presents the login's certificate unless it
-	// is set. kinko's token store renews login tokens without calling the
-	// method, so there is nothing to bind yet.
+	// DisableBinding skips, on renewal, checking that the client presents
+	// a still-trusted certificate with the login certificate's key IDs.
 	DisableBinding bool `json:"disable_binding"`
 	// EnableIdentityAliasMetadata copies the login metadata onto the
 	// identity alias.
@@ -32,7 +30,7 @@ func (b *backend) pathConfig() *logical.Path {
 		Pattern: "config",
 		Fields: map[string]*logical.FieldSchema{
 			"disable_binding": {Type: logical.TypeBool,
-				Description: "Skip matching the presented certificate against the login's on renewal (stored; renewals do not reach the method in kinko)."},
+				Description: "Do not require renewals to present a trusted certificate with the key IDs of the login's."},
 			"enable_identity_alias_metadata": {Type: logical.TypeBool,
 				Description: "Store the login metadata (cert_name, common_name, serial_number, key ids, metadata extensions) on the identity alias."},
 			"ocsp_cache_size": {Type: logical.TypeInt, Description: "Stored for compatibility (2 to 100000); OCSP is not supported."},

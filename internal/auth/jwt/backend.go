@@ -50,6 +50,9 @@ type backend struct {
 	curMu sync.Mutex
 
 	roleLocks [64]sync.RWMutex
+
+	// pending holds OIDC logins between auth_url and callback.
+	pending pendingStore
 }
 
 // Factory builds the JWT/OIDC auth method for one mount.
@@ -59,25 +62,32 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 	}
 	b := &backend{system: conf.System, now: time.Now, minRefetch: jwksMinRefetch}
 	b.Framework = (&logical.Framework{
-		PathList: []*logical.Path{b.pathLogin(), b.pathConfig(), b.pathRoleList(), b.pathRole()},
-		Help:     backendHelp,
-		Special:  &logical.SpecialPaths{Unauthenticated: []string{"login", "login/*"}},
-		Clean:    b.cleanup,
+		PathList: []*logical.Path{b.pathLogin(), b.pathConfig(), b.pathRoleList(), b.pathRole(),
+			b.pathOIDCAuthURL(), b.pathOIDCCallback()},
+		Help: backendHelp,
+		Special: &logical.SpecialPaths{Unauthenticated: []string{"login", "login/*",
+			"oidc/auth_url", "oidc/callback"}},
+		Clean:     b.cleanup,
+		AuthRenew: b.renew,
 	}).Compile()
 	return b, nil
 }
 
-const backendHelp = `The JWT auth method lets workloads log in with a JSON Web Token signed by a
-trusted issuer (CI systems such as GitHub Actions or GitLab, Kubernetes, an
-OIDC provider). The config names the keys (PEM keys, a JWKS URL or an OIDC
-discovery URL); roles bind the claims a token must carry and the settings of
-the tokens their logins receive.`
+const backendHelp = `The JWT/OIDC auth method lets workloads log in with a JSON Web Token signed
+by a trusted issuer (CI systems such as GitHub Actions or GitLab, Kubernetes,
+an OIDC provider), and people log in through an OIDC provider in their
+browser (roles of type "oidc": oidc/auth_url, then oidc/callback). The config
+names the keys (PEM keys, a JWKS URL or an OIDC discovery URL) and the OIDC
+client; roles bind the claims a token must carry and the settings of the
+tokens their logins receive.`
 
-// cleanup drops cached keys and idle HTTP connections.
+// cleanup drops cached keys, idle HTTP connections and pending OIDC
+// logins.
 func (b *backend) cleanup(context.Context) {
 	if k := b.cur.Swap(nil); k != nil {
 		k.close()
 	}
+	b.pending.clear()
 }
 
 // roleLock returns the write stripe of a role name.

@@ -21,7 +21,7 @@ func benchLogin(b *testing.B, s *signer, jwks bool) {
 		e.ok(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": s.pubPEM(b),
 			"bound_issuer": "https://token.actions.githubusercontent.com"})
 	}
-	e.ok(logical.CreateOperation, "role/r", map[string]any{"bound_audiences": "https://github.com/octo-org",
+	e.ok(logical.CreateOperation, "role/r", map[string]any{"role_type": "jwt", "bound_audiences": "https://github.com/octo-org",
 		"bound_claims": map[string]any{"repository": "octo-org/octo-repo"}, "user_claim": "repository",
 		"claim_mappings": map[string]any{"ref": "ref", "workflow": "workflow"}, "token_policies": "app"})
 	tok := s.sign(b, githubClaims(time.Now()))

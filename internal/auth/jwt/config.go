@@ -27,6 +27,11 @@ type config struct {
 	BoundIssuer          string   `json:"bound_issuer"`
 	JWTSupportedAlgs     []string `json:"jwt_supported_algs"`
 	DefaultRole          string   `json:"default_role"`
+	// OIDC authorization-code flow (roles of type "oidc").
+	OIDCClientID      string   `json:"oidc_client_id"`
+	OIDCClientSecret  string   `json:"oidc_client_secret"`
+	OIDCResponseMode  string   `json:"oidc_response_mode"`
+	OIDCResponseTypes []string `json:"oidc_response_types"`
 }
 
 // keyring is a config parsed for verification, cached with the stored
@@ -64,6 +69,9 @@ func (c *config) validate() (*keyring, error) {
 	}
 	if c.OIDCDiscoveryCAPEM != "" && c.OIDCDiscoveryURL == "" {
 		return nil, logical.InvalidRequest("oidc_discovery_ca_pem can only be set together with oidc_discovery_url")
+	}
+	if err := c.validateOIDC(); err != nil {
+		return nil, err
 	}
 	k := &keyring{cfg: c}
 	var err error
@@ -182,9 +190,9 @@ func (c *config) response() map[string]any {
 		"bound_issuer":           c.BoundIssuer,
 		"jwt_supported_algs":     nonNil(c.JWTSupportedAlgs),
 		"default_role":           c.DefaultRole,
-		"oidc_client_id":         "",
-		"oidc_response_mode":     "",
-		"oidc_response_types":    []string{},
+		"oidc_client_id":         c.OIDCClientID,
+		"oidc_response_mode":     c.OIDCResponseMode,
+		"oidc_response_types":    nonNil(c.OIDCResponseTypes),
 		"provider_config":        map[string]any{},
 		"namespace_in_state":     false,
 	}
@@ -225,4 +233,52 @@ func (b *backend) keyringFor(ctx context.Context, s logical.Storage) (*keyring, 
 		old.close()
 	}
 	return k, nil
+}
+
+// OIDC response modes and types (config oidc_response_mode and
+// oidc_response_types).
+const (
+	responseModeQuery    = "query"
+	responseModeFormPost = "form_post"
+	responseTypeCode     = "code"
+	responseTypeIDToken  = "id_token"
+)
+
+// validateOIDC checks the OIDC client settings as Vault does: a client
+// secret needs a client ID, a client ID needs a discovery URL (the flow's
+// endpoints and keys come from it), and the id_token response type (the
+// implicit flow) is only delivered by form_post.
+func (c *config) validateOIDC() error {
+	switch {
+	case c.OIDCClientSecret != "" && c.OIDCClientID == "":
+		return logical.InvalidRequest("both 'oidc_client_id' and 'oidc_client_secret' must be set for OIDC")
+	case c.OIDCClientID != "" && c.OIDCDiscoveryURL == "":
+		return logical.InvalidRequest("'oidc_discovery_url' must be set for OIDC")
+	}
+	switch c.OIDCResponseMode {
+	case "", responseModeQuery, responseModeFormPost:
+	default:
+		return logical.InvalidRequest("invalid response_mode: %q (use \"query\" or \"form_post\")", c.OIDCResponseMode)
+	}
+	for _, t := range c.OIDCResponseTypes {
+		switch t {
+		case responseTypeCode:
+		case responseTypeIDToken:
+			if c.OIDCResponseMode != responseModeFormPost {
+				return logical.InvalidRequest("response_type 'id_token' requires response_mode 'form_post'")
+			}
+		default:
+			return logical.InvalidRequest("invalid response_type: %q (use \"code\" or \"id_token\")", t)
+		}
+	}
+	return nil
+}
+
+// responseTypes are the OIDC response types to request ("code" unless
+// configured).
+func (c *config) responseTypes() []string {
+	if len(c.OIDCResponseTypes) == 0 {
+		return []string{responseTypeCode}
+	}
+	return c.OIDCResponseTypes
 }

@@ -175,9 +175,9 @@ func TestE2ELoginRefused(t *testing.T) {
 	e := newE2E(t)
 	e.enable("jwt", "jwt")
 	e.write("auth/jwt/config", map[string]any{"jwt_validation_pubkeys": []string{e.pubPEM()}})
-	e.write("auth/jwt/role/deploy", map[string]any{"bound_audiences": "https://github.com/octo-org",
+	e.write("auth/jwt/role/deploy", map[string]any{"role_type": "jwt", "bound_audiences": "https://github.com/octo-org",
 		"user_claim": "repository", "token_policies": "reader"})
-	e.write("auth/jwt/role/far", map[string]any{"bound_audiences": "https://github.com/octo-org", "token_bound_cidrs": "10.0.0.0/8"})
+	e.write("auth/jwt/role/far", map[string]any{"role_type": "jwt", "bound_audiences": "https://github.com/octo-org", "token_bound_cidrs": "10.0.0.0/8"})
 	good := ghClaims()
 	expired := ghClaims()
 	expired["exp"] = time.Now().Add(-time.Hour).Unix()
@@ -230,6 +230,6 @@ func TestE2EOIDCMountWithJWKS(t *testing.T) {
 	if err != nil || len(roles.Data["keys"].([]any)) != 1 {
 		t.Fatalf("list roles: %v %v", roles, err)
 	}
-	_, err = e.admin.Logical().Write("auth/oidc/role/browser", map[string]any{"role_type": "oidc", "bound_subject": "x"})
-	wantStatus(t, err, 400, "not supported by kinko")
+	_, err = e.admin.Logical().Write("auth/oidc/role/browser", map[string]any{"bound_subject": "x"})
+	wantStatus(t, err, 400, "'allowed_redirect_uris' must be set")
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/storage/inmem"
+	"github.com/kinko-dev/kinko/internal/testclock"
 )
 
 // testNow is the fixed time of unit tests.
@@ -39,23 +40,8 @@ type fixedSystem struct{ def, max time.Duration }
 func (s fixedSystem) DefaultLeaseTTL() time.Duration { return s.def }
 func (s fixedSystem) MaxLeaseTTL() time.Duration     { return s.max }
 
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// testClock is the settable test clock.
+type testClock = testclock.Clock
 
 // env is one mounted JWT backend with its storage.
 type env struct {
@@ -74,7 +60,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, b: lb.(*backend), s: s, clock: &testClock{t: testNow}, remote: "127.0.0.1:50000"}
+	e := &env{t: t, b: lb.(*backend), s: s, clock: testclock.New(testNow), remote: "127.0.0.1:50000"}
 	e.b.now = e.clock.Now
 	t.Cleanup(func() { e.b.Cleanup(context.Background()) })
 	return e

@@ -23,13 +23,22 @@ type remoteKeys struct {
 	jwksURL      string // fixed, or resolved from discovery
 	discoveryURL string // without trailing slash; "" for a plain JWKS URL
 
-	// mu serialises fetches and guards jwksURL (discovery), issuer and
+	// mu serialises fetches and guards jwksURL (discovery), meta and
 	// lastAttempt.
 	mu          sync.Mutex
 	lastAttempt time.Time
-	// issuer is the discovery document's issuer, set once resolved.
-	issuer atomic.Pointer[string]
-	state  atomic.Pointer[jwksState]
+	// meta is the discovery document, set once resolved.
+	meta  atomic.Pointer[providerMeta]
+	state atomic.Pointer[jwksState]
+}
+
+// providerMeta is the part of an OIDC discovery document kinko uses.
+type providerMeta struct {
+	Issuer                string   `json:"issuer"`
+	JWKSURI               string   `json:"jwks_uri"`
+	AuthorizationEndpoint string   `json:"authorization_endpoint"`
+	TokenEndpoint         string   `json:"token_endpoint"`
+	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 }
 
 // jwksState is one fetched key set.
@@ -92,15 +101,28 @@ func (r *remoteKeys) discoveredIssuer(ctx context.Context) (string, error) {
 	if r.discoveryURL == "" {
 		return "", nil
 	}
-	if p := r.issuer.Load(); p != nil {
-		return *p, nil
+	m, err := r.provider(ctx)
+	if err != nil {
+		return "", err
+	}
+	return m.Issuer, nil
+}
+
+// provider returns the discovery document, resolving it if needed. It
+// must only be called on a discovery URL's key source.
+func (r *remoteKeys) provider(ctx context.Context) (*providerMeta, error) {
+	if m := r.meta.Load(); m != nil {
+		return m, nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.discoverLocked(ctx); err != nil {
-		return "", err
+	if r.discoveryURL == "" {
+		return nil, fmt.Errorf("%w: no OIDC discovery URL is configured", errFetch)
 	}
-	return *r.issuer.Load(), nil
+	if err := r.discoverLocked(ctx); err != nil {
+		return nil, err
+	}
+	return r.meta.Load(), nil
 }
 
 // check fetches the documents once, for config validation.
@@ -150,10 +172,7 @@ func (r *remoteKeys) discoverLocked(ctx context.Context) error {
 	if r.discoveryURL == "" || r.jwksURL != "" {
 		return nil
 	}
-	var doc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
+	var doc providerMeta
 	if err := r.getJSON(ctx, r.discoveryURL+"/.well-known/openid-configuration", &doc); err != nil {
 		return err
 	}
@@ -164,7 +183,7 @@ func (r *remoteKeys) discoverLocked(ctx context.Context) error {
 		return fmt.Errorf("%w: the discovery document has no http(s) jwks_uri", errFetch)
 	}
 	r.jwksURL = doc.JWKSURI
-	r.issuer.Store(&doc.Issuer)
+	r.meta.Store(&doc)
 	return nil
 }
 

@@ -13,7 +13,7 @@ func TestJWKSRotationAndRefetchLimit(t *testing.T) {
 	k1, k2 := sharedRSA(t, "k1"), newEC(t, "k2")
 	srv := newJWKSServer(t, true, k1.jwk())
 	e.ok(logical.UpdateOperation, "config", map[string]any{"jwks_url": srv.URL + "/keys", "jwks_ca_pem": srv.caPEM()})
-	e.ok(logical.CreateOperation, "role/r", map[string]any{"bound_audiences": "kinko"})
+	e.ok(logical.CreateOperation, "role/r", map[string]any{"role_type": "jwt", "bound_audiences": "kinko"})
 	claims := map[string]any{"sub": "svc", "aud": "kinko", "exp": testNow.Add(time.Minute).Unix()}
 	e.mustLogin("r", k1.sign(t, claims))
 	e.mustLogin("r", k1.sign(t, claims))
@@ -57,7 +57,7 @@ func TestJWKSKeyTypeMustMatchAlg(t *testing.T) {
 	k := newEC(t, "ec")
 	srv := newJWKSServer(t, false, k.jwk())
 	e.ok(logical.UpdateOperation, "config", map[string]any{"jwks_url": srv.URL + "/keys"})
-	e.ok(logical.CreateOperation, "role/r", map[string]any{"bound_subject": "svc"})
+	e.ok(logical.CreateOperation, "role/r", map[string]any{"role_type": "jwt", "bound_subject": "svc"})
 	claims := map[string]any{"sub": "svc", "exp": testNow.Add(time.Minute).Unix()}
 	// An ES256 signature relabelled as RS256 for the EC key's kid.
 	e.fail(logical.UpdateOperation, "login", map[string]any{"role": "r", "jwt": relabel(t, k.sign(t, claims), "RS256")},
@@ -74,7 +74,7 @@ func TestDiscovery(t *testing.T) {
 	k := newEd(t, "ed")
 	srv := newJWKSServer(t, true, k.jwk())
 	e.ok(logical.UpdateOperation, "config", map[string]any{"oidc_discovery_url": srv.URL + "/", "oidc_discovery_ca_pem": srv.caPEM()})
-	e.ok(logical.CreateOperation, "role/r", map[string]any{"bound_audiences": "kinko", "user_claim": "email"})
+	e.ok(logical.CreateOperation, "role/r", map[string]any{"role_type": "jwt", "bound_audiences": "kinko", "user_claim": "email"})
 	claims := map[string]any{"iss": srv.URL, "sub": "u1", "email": "u1@example.com", "aud": []any{"kinko", "other"},
 		"iat": testNow.Unix(), "exp": testNow.Add(time.Minute).Unix()}
 	if a := e.mustLogin("r", k.sign(t, claims)); a.Alias.Name != "u1@example.com" {

@@ -3,6 +3,7 @@ package jwt
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
@@ -23,15 +24,22 @@ func (b *backend) pathConfig() *logical.Path {
 			"bound_issuer":           {Type: logical.TypeString, Description: "The token's iss claim must equal this."},
 			"jwt_supported_algs":     {Type: logical.TypeCommaStringSlice, Description: "Accepted signature algorithms (default: every RS*, PS*, ES* and EdDSA)."},
 			"default_role":           {Type: logical.TypeString, Description: "Role used by logins that name none."},
+			"oidc_client_id":         {Type: logical.TypeString, Description: "OAuth client ID at the OIDC provider (for roles of type \"oidc\")."},
+			"oidc_client_secret":     {Type: logical.TypeString, Description: "OAuth client secret at the OIDC provider (never returned by a read)."},
+			"oidc_response_mode":     {Type: logical.TypeString, Description: `How the provider returns the result: "query" (default) or "form_post".`},
+			"oidc_response_types": {Type: logical.TypeCommaStringSlice,
+				Description: `Response types to request: "code" (default) and/or "id_token" (form_post only).`},
 		},
 		Operations: map[logical.Operation]logical.OperationFunc{
 			logical.ReadOperation:   b.configRead,
 			logical.UpdateOperation: b.configWrite,
 		},
-		HelpSynopsis: "Configure the keys that verify JWTs.",
+		HelpSynopsis: "Configure the keys that verify JWTs and the OIDC client.",
 		HelpDescription: `Exactly one of jwt_validation_pubkeys, jwks_url and oidc_discovery_url must be
 set. A JWKS or discovery URL is fetched when the config is written, so a
-mistake shows at once. A write replaces the whole configuration.`,
+mistake shows at once. The OIDC browser login (roles of type "oidc") needs
+oidc_discovery_url and oidc_client_id (and usually oidc_client_secret). A
+write replaces the whole configuration; the client secret is never read back.`,
 	}
 }
 
@@ -54,6 +62,14 @@ func (b *backend) configWrite(ctx context.Context, req *logical.Request, d *logi
 		BoundIssuer:          d.Get("bound_issuer").(string),
 		JWTSupportedAlgs:     d.Get("jwt_supported_algs").([]string),
 		DefaultRole:          normalizeName(d.Get("default_role").(string)),
+		OIDCClientID:         d.Get("oidc_client_id").(string),
+		OIDCClientSecret:     d.Get("oidc_client_secret").(string),
+		OIDCResponseMode:     strings.TrimSpace(d.Get("oidc_response_mode").(string)),
+	}
+	for _, t := range d.Get("oidc_response_types").([]string) {
+		if t = strings.TrimSpace(t); t != "" {
+			c.OIDCResponseTypes = append(c.OIDCResponseTypes, t)
+		}
 	}
 	k, err := c.validate()
 	if err != nil {
@@ -74,6 +90,10 @@ func (b *backend) configWrite(ctx context.Context, req *logical.Request, d *logi
 			}
 			return nil, err
 		}
+		if err := checkOIDCEndpoints(ctx, k); err != nil {
+			k.close()
+			return nil, err
+		}
 	}
 	b.curMu.Lock()
 	defer b.curMu.Unlock()
@@ -92,4 +112,22 @@ func (b *backend) configWrite(ctx context.Context, req *logical.Request, d *logi
 		k.close()
 	}
 	return nil, nil
+}
+
+// checkOIDCEndpoints requires, of a config with an OIDC client, that the
+// discovery document names usable authorization and token endpoints.
+func checkOIDCEndpoints(ctx context.Context, k *keyring) error {
+	if k.cfg.OIDCClientID == "" {
+		return nil
+	}
+	meta, err := k.remote.provider(ctx)
+	if err != nil {
+		return logical.InvalidRequest("error checking oidc discovery URL: %v", err)
+	}
+	for name, ep := range map[string]string{"authorization_endpoint": meta.AuthorizationEndpoint, "token_endpoint": meta.TokenEndpoint} {
+		if _, err := providerEndpoint(ep, k.remote.discoveryURL); err != nil {
+			return logical.InvalidRequest("error checking oidc discovery URL: the discovery document's %s is %v", name, err)
+		}
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
 	"github.com/kinko-dev/kinko/internal/logical"
 )
 
@@ -23,7 +22,9 @@ claims, validity times). The role's user claim names the caller.`,
 	}
 }
 
-// login verifies the JWT and returns the token to mint.
+// login verifies the JWT and returns the token to mint. Roles of type
+// "oidc" are refused: their logins go through oidc/auth_url and
+// oidc/callback.
 func (b *backend) login(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
 	k, err := b.keyringFor(ctx, req.Storage)
 	if err != nil {
@@ -56,12 +57,8 @@ func (b *backend) login(ctx context.Context, req *logical.Request, d *logical.Fi
 	if token == "" {
 		return nil, logical.InvalidRequest("missing token")
 	}
-	remote := ""
-	if req.Conn != nil {
-		remote = req.Conn.RemoteAddr
-	}
-	if len(r.TokenBoundCIDRs) > 0 && !tokenutil.RemoteAllowed(r.TokenBoundCIDRs, remote) {
-		return nil, logical.Errorf(logical.ErrPermissionDenied, "permission denied")
+	if err := checkRemote(req, r); err != nil {
+		return nil, err
 	}
 	all, err := b.verifyToken(ctx, k, r, token)
 	if err != nil {
@@ -74,10 +71,10 @@ func (b *backend) login(ctx context.Context, req *logical.Request, d *logical.Fi
 	return &logical.Response{Auth: a}, nil
 }
 
-// loginAuth builds the token request from the verified claims: alias name
-// from the user claim, alias and token metadata from claim_mappings (plus
-// "role" on the token), the groups claim checked when set, bound_claims
-// enforced.
+// loginAuth builds the token request from the verified claims (of a JWT
+// or of an OIDC ID token): alias name from the user claim, alias and token
+// metadata from claim_mappings (plus "role" on the token), one group alias
+// per value of the groups claim when set, bound_claims enforced.
 func loginAuth(r *role, all map[string]any) (*logical.Auth, error) {
 	rawUser := getClaim(all, r.UserClaim, r.UserClaimJSONPointer)
 	if rawUser == nil {
@@ -120,9 +117,25 @@ func loginAuth(r *role, all map[string]any) (*logical.Auth, error) {
 		Metadata:     meta,
 		InternalData: internal,
 		Alias:        &logical.Alias{Name: user, Metadata: aliasMeta},
+		GroupAliases: groupAliases(groups),
 	}
 	r.Params.PopulateAuth(a)
 	return a, nil
+}
+
+// groupAliases is one alias per distinct, non-empty group name, in claim
+// order (nil when there are none).
+func groupAliases(groups []string) []*logical.Alias {
+	var out []*logical.Alias
+	seen := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		if g == "" || seen[g] {
+			continue
+		}
+		seen[g] = true
+		out = append(out, &logical.Alias{Name: g})
+	}
+	return out
 }
 
 // groupsOf returns the values of the role's groups claim (nil when the

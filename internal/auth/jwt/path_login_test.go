@@ -158,7 +158,7 @@ func TestLoginListClaimAndNumbers(t *testing.T) {
 	s := newEd(t, "")
 	e.ok(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": s.pubPEM(t)})
 	e.ok(logical.CreateOperation, "role/r", map[string]any{
-		"bound_subject": "svc", "bound_claims": map[string]any{"groups": "admins", "/nested/level": 3},
+		"role_type": "jwt", "bound_subject": "svc", "bound_claims": map[string]any{"groups": "admins", "/nested/level": 3},
 		"groups_claim": "groups",
 	})
 	base := map[string]any{"sub": "svc", "exp": testNow.Add(time.Minute).Unix(),
@@ -179,7 +179,7 @@ func TestLoginLeeways(t *testing.T) {
 	e := newEnv(t)
 	s := newEC(t, "")
 	e.ok(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": s.pubPEM(t)})
-	e.ok(logical.CreateOperation, "role/r", map[string]any{"bound_subject": "svc"})
+	e.ok(logical.CreateOperation, "role/r", map[string]any{"role_type": "jwt", "bound_subject": "svc"})
 	exp := map[string]any{"sub": "svc", "exp": testNow.Add(-30 * time.Second).Unix()}
 	e.mustLogin("r", s.sign(t, exp)) // inside the 60s clock skew
 	e.ok(logical.UpdateOperation, "role/r", map[string]any{"clock_skew_leeway": -1})
@@ -228,7 +228,7 @@ func TestLoginSupportedAlgs(t *testing.T) {
 	es, ed := newEC(t, ""), newEd(t, "")
 	e.ok(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": []any{es.pubPEM(t), ed.pubPEM(t)},
 		"jwt_supported_algs": "ES256"})
-	e.ok(logical.CreateOperation, "role/r", map[string]any{"bound_subject": "svc"})
+	e.ok(logical.CreateOperation, "role/r", map[string]any{"role_type": "jwt", "bound_subject": "svc"})
 	c := map[string]any{"sub": "svc", "exp": testNow.Add(time.Minute).Unix()}
 	e.mustLogin("r", es.sign(t, c))
 	e.fail(logical.UpdateOperation, "login", map[string]any{"role": "r", "jwt": ed.sign(t, c)}, logical.ErrInvalidRequest, "error parsing token")

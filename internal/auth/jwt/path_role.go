@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/auth/tokenutil"
@@ -23,7 +24,7 @@ func (b *backend) pathRoleList() *logical.Path {
 func roleFields() map[string]*logical.FieldSchema {
 	return map[string]*logical.FieldSchema{
 		"name":              {Type: logical.TypeString, Description: "Name of the role."},
-		"role_type":         {Type: logical.TypeString, Description: `Type of role: "jwt" (the default; "oidc" is not supported).`},
+		"role_type":         {Type: logical.TypeString, Description: `Type of role: "oidc" (browser login, the default, as Vault) or "jwt".`},
 		"bound_audiences":   {Type: logical.TypeCommaStringSlice, Description: "The token's aud claim must contain one of these."},
 		"bound_subject":     {Type: logical.TypeString, Description: "The token's sub claim must equal this."},
 		"bound_claims":      {Type: logical.TypeMap, Description: `Claims the token must carry: claim (or "/json/pointer") -> value or list of values.`},
@@ -40,6 +41,13 @@ func roleFields() map[string]*logical.FieldSchema {
 			Description: "Lifetime given to a token without exp, from its iat/nbf (0 = 150s, -1 = none)."},
 		"not_before_leeway": {Type: logical.TypeRaw,
 			Description: "Window before exp in which a token without nbf/iat is valid (0 = 150s, -1 = none)."},
+		"allowed_redirect_uris": {Type: logical.TypeCommaStringSlice,
+			Description: "Redirect URIs an OIDC login may use (exact match; required for oidc roles)."},
+		"oidc_scopes": {Type: logical.TypeCommaStringSlice, Description: `OIDC scopes requested besides "openid".`},
+		"verbose_oidc_logging": {Type: logical.TypeBool,
+			Description: "Accepted for Vault compatibility and always off: kinko never logs tokens or claims."},
+		"max_age": {Type: logical.TypeDurationSecond,
+			Description: "Longest time since the user last authenticated at the provider (OIDC max_age; 0 = not sent)."},
 	}
 }
 
@@ -54,10 +62,13 @@ func (b *backend) pathRole() *logical.Path {
 			logical.ReadOperation:   b.roleRead,
 			logical.DeleteOperation: b.roleDelete,
 		},
-		HelpSynopsis: "Create, read, update or delete a JWT role.",
-		HelpDescription: `A role binds the claims a login's JWT must carry (bound_audiences,
-bound_subject, bound_claims), names the user claim and the claims copied into
-metadata, and holds the settings of the tokens its logins receive (token_*).`,
+		HelpSynopsis: "Create, read, update or delete a JWT or OIDC role.",
+		HelpDescription: `A role binds the claims a login's JWT (or, for an "oidc" role, the provider's
+ID token) must carry (bound_audiences, bound_subject, bound_claims), names
+the user and groups claims and the claims copied into metadata, and holds the
+settings of the tokens its logins receive (token_*). An "oidc" role also
+lists the redirect URIs its browser logins may use (allowed_redirect_uris)
+and the scopes they request (oidc_scopes).`,
 	}
 }
 
@@ -134,6 +145,12 @@ func (b *backend) roleWrite(ctx context.Context, req *logical.Request, d *logica
 	if err != nil {
 		return nil, err
 	}
+	if v, ok, _ := d.GetOk("verbose_oidc_logging"); ok && v.(bool) {
+		if resp == nil {
+			resp = &logical.Response{}
+		}
+		resp.AddWarning("verbose_oidc_logging is ignored: kinko never logs OIDC tokens or claims")
+	}
 	return resp, logical.PutJSON(ctx, req.Storage, rolePrefix+name, r)
 }
 
@@ -166,6 +183,15 @@ func applyRoleFields(d *logical.FieldData, r *role) error {
 	if v, ok, _ := d.GetOk("claim_mappings"); ok {
 		r.ClaimMappings = v.(map[string]string)
 	}
+	if v, ok, _ := d.GetOk("allowed_redirect_uris"); ok {
+		r.AllowedRedirectURIs = trimAll(v.([]string))
+	}
+	if v, ok, _ := d.GetOk("oidc_scopes"); ok {
+		r.OIDCScopes = trimAll(v.([]string))
+	}
+	if v, ok, _ := d.GetOk("max_age"); ok {
+		r.MaxAge = v.(time.Duration)
+	}
 	for name, dst := range map[string]*time.Duration{
 		"clock_skew_leeway": &r.ClockSkewLeeway, "expiration_leeway": &r.ExpirationLeeway, "not_before_leeway": &r.NotBeforeLeeway,
 	} {
@@ -180,6 +206,17 @@ func applyRoleFields(d *logical.FieldData, r *role) error {
 		*dst = v
 	}
 	return nil
+}
+
+// trimAll trims each string and drops empty ones.
+func trimAll(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func setString(d *logical.FieldData, name string, dst *string) {

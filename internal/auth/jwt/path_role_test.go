@@ -10,7 +10,7 @@ import (
 func TestRoleCRUD(t *testing.T) {
 	e := newEnv(t)
 	e.ok(logical.CreateOperation, "role/CI", map[string]any{
-		"bound_audiences": "a,b", "bound_claims": map[string]any{"ref": "main, dev", "n": 1},
+		"role_type": "jwt", "bound_audiences": "a,b", "bound_claims": map[string]any{"ref": "main, dev", "n": 1},
 		"claim_mappings": map[string]any{"ref": "ref"}, "token_policies": "p1,P2", "token_ttl": 60,
 	})
 	got := e.ok(logical.ReadOperation, "role/ci", nil).Data
@@ -32,7 +32,7 @@ func TestRoleCRUD(t *testing.T) {
 	if !reflect.DeepEqual(got["bound_claims"], map[string]any{"x": "a,b"}) || !reflect.DeepEqual(got["bound_audiences"], []string{"a", "b"}) {
 		t.Errorf("after update: %v %v", got["bound_claims"], got["bound_audiences"])
 	}
-	e.ok(logical.CreateOperation, "role/other", map[string]any{"bound_subject": "s"})
+	e.ok(logical.CreateOperation, "role/other", map[string]any{"role_type": "jwt", "bound_subject": "s"})
 	keys := e.ok(logical.ListOperation, "role/", nil).Data["keys"]
 	if !reflect.DeepEqual(keys, []string{"ci", "other"}) {
 		t.Errorf("list = %v", keys)
@@ -50,7 +50,11 @@ func TestRoleValidation(t *testing.T) {
 		data map[string]any
 		msg  string
 	}{
-		{"oidc type", map[string]any{"role_type": "oidc", "bound_subject": "s"}, `role_type "oidc" (the interactive browser login) is not supported`},
+		{"oidc without redirect URIs", map[string]any{"role_type": "oidc", "bound_subject": "s"}, "'allowed_redirect_uris' must be set"},
+		{"default type is oidc", map[string]any{"role_type": nil, "bound_subject": "s"}, "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified"},
+		{"relative redirect URI", map[string]any{"role_type": "oidc", "allowed_redirect_uris": "/cb"}, "invalid redirect URI"},
+		{"redirect URI with fragment", map[string]any{"role_type": "oidc", "allowed_redirect_uris": "https://x/cb#f"}, "invalid redirect URI"},
+		{"negative max_age", map[string]any{"role_type": "oidc", "allowed_redirect_uris": "https://x/cb", "max_age": -5}, "max_age"},
 		{"bad type", map[string]any{"role_type": "saml", "bound_subject": "s"}, "invalid 'role_type'"},
 		{"no constraint", map[string]any{"token_policies": "p"}, "must have at least one bound constraint"},
 		{"empty user claim", map[string]any{"bound_subject": "s", "user_claim": ""}, "a user claim must be defined on the role"},
@@ -65,7 +69,11 @@ func TestRoleValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e.fail(logical.CreateOperation, "role/r", tc.data, logical.ErrInvalidRequest, tc.msg)
+			data := with(tc.data, "role_type", "jwt") // JWT unless the case says
+			if v, ok := tc.data["role_type"]; ok {
+				data = with(tc.data, "role_type", v) // nil: not sent
+			}
+			e.fail(logical.CreateOperation, "role/r", data, logical.ErrInvalidRequest, tc.msg)
 		})
 	}
 	if keys := e.ok(logical.ListOperation, "role/", nil).Data["keys"]; !reflect.DeepEqual(keys, []string{}) {

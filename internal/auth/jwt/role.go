@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ const (
 	defaultClaimLeeway = 150 * time.Second
 )
 
-// role is the stored record of one JWT role.
+// role is the stored record of one JWT or OIDC role.
 type role struct {
 	tokenutil.Params
 
@@ -46,12 +47,17 @@ type role struct {
 	ClockSkewLeeway  time.Duration `json:"clock_skew_leeway"`
 	ExpirationLeeway time.Duration `json:"expiration_leeway"`
 	NotBeforeLeeway  time.Duration `json:"not_before_leeway"`
+	// OIDC roles: the redirect URIs auth_url accepts (exact match), the
+	// scopes requested besides "openid", and max_age (0 = not sent).
+	AllowedRedirectURIs []string      `json:"allowed_redirect_uris"`
+	OIDCScopes          []string      `json:"oidc_scopes"`
+	MaxAge              time.Duration `json:"max_age"`
 }
 
-// newRole is a role with Vault's creation defaults (except role_type,
-// which defaults to "jwt": kinko serves no other kind).
+// newRole is a role with Vault's creation defaults (role_type "oidc", as
+// Vault: a JWT role must say role_type=jwt).
 func newRole(name string) *role {
-	return &role{Name: name, RoleType: roleTypeJWT, BoundClaimsType: boundClaimString, UserClaim: "sub",
+	return &role{Name: name, RoleType: roleTypeOIDC, BoundClaimsType: boundClaimString, UserClaim: "sub",
 		ClockSkewLeeway: defaultClockSkew, ExpirationLeeway: defaultClaimLeeway, NotBeforeLeeway: defaultClaimLeeway}
 }
 
@@ -69,17 +75,24 @@ func leeway(d, def time.Duration) time.Duration {
 // validate checks the role is coherent after an update.
 func (r *role) validate() error {
 	switch {
-	case r.RoleType == roleTypeOIDC:
-		return logical.InvalidRequest(`role_type "oidc" (the interactive browser login) is not supported by kinko; use role_type "jwt" and log in with a JWT`)
-	case r.RoleType != roleTypeJWT:
-		return logical.InvalidRequest("invalid 'role_type': %q (use \"jwt\")", r.RoleType)
+	case r.RoleType != roleTypeJWT && r.RoleType != roleTypeOIDC:
+		return logical.InvalidRequest("invalid 'role_type': %q (use \"jwt\" or \"oidc\")", r.RoleType)
 	case r.UserClaim == "":
 		return logical.InvalidRequest("a user claim must be defined on the role")
 	case r.BoundClaimsType != boundClaimString && r.BoundClaimsType != boundClaimGlob:
 		return logical.InvalidRequest("invalid 'bound_claims_type': %q (use \"string\" or \"glob\")", r.BoundClaimsType)
-	case len(r.BoundAudiences) == 0 && r.BoundSubject == "" && len(r.BoundClaims) == 0 && len(r.TokenBoundCIDRs) == 0:
+	case r.RoleType == roleTypeJWT && len(r.BoundAudiences) == 0 && r.BoundSubject == "" && len(r.BoundClaims) == 0 && len(r.TokenBoundCIDRs) == 0:
 		return logical.InvalidRequest("must have at least one bound constraint when creating/updating a role " +
 			"(bound_audiences, bound_subject, bound_claims or token_bound_cidrs)")
+	case r.RoleType == roleTypeOIDC && len(r.AllowedRedirectURIs) == 0:
+		return logical.InvalidRequest("'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified")
+	case r.MaxAge < 0:
+		return logical.InvalidRequest("max_age must be a positive duration or 0")
+	}
+	for _, u := range r.AllowedRedirectURIs {
+		if pu, err := url.Parse(u); err != nil || !pu.IsAbs() || pu.Host == "" || pu.Fragment != "" {
+			return logical.InvalidRequest("invalid redirect URI %q in allowed_redirect_uris: use an absolute URL without a fragment", u)
+		}
 	}
 	for k, v := range r.BoundClaims {
 		if k == "" {
@@ -150,10 +163,10 @@ func (r *role) responseData() map[string]any {
 		"clock_skew_leeway":            secs(r.ClockSkewLeeway),
 		"expiration_leeway":            secs(r.ExpirationLeeway),
 		"not_before_leeway":            secs(r.NotBeforeLeeway),
-		"allowed_redirect_uris":        []string{},
-		"oidc_scopes":                  []string{},
+		"allowed_redirect_uris":        nonNil(r.AllowedRedirectURIs),
+		"oidc_scopes":                  nonNil(r.OIDCScopes),
 		"verbose_oidc_logging":         false,
-		"max_age":                      int64(0),
+		"max_age":                      secs(r.MaxAge),
 	}
 	r.Params.Response(m)
 	return m

@@ -17,28 +17,44 @@ import (
 // claims against k's config and r, and returns every claim (numbers as
 // json.Number). Errors are user-facing and never contain the token.
 func (b *backend) verifyToken(ctx context.Context, k *keyring, r *role, token string) (map[string]any, error) {
-	if len(token) > maxJWTSize {
-		return nil, logical.InvalidRequest("error parsing token: token is larger than %d bytes", maxJWTSize)
-	}
-	sig, err := jose.ParseSignedCompact(token, k.algs)
-	if err != nil {
-		return nil, logical.InvalidRequest("error parsing token: %s", joseMessage(err))
-	}
-	payload, err := b.verifySignature(ctx, k, sig)
+	all, claims, err := b.parseVerified(ctx, k, token, "token")
 	if err != nil {
 		return nil, err
 	}
+	if err := b.checkRegistered(ctx, k, r, claims); err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// parseVerified parses a compact JWS (what names it in errors: "token",
+// "ID token"), checks its signature with k's keys and decodes its claims.
+func (b *backend) parseVerified(ctx context.Context, k *keyring, raw, what string) (map[string]any, *josejwt.Claims, error) {
+	if len(raw) > maxJWTSize {
+		return nil, nil, logical.InvalidRequest("error parsing %s: it is larger than %d bytes", what, maxJWTSize)
+	}
+	sig, err := jose.ParseSignedCompact(raw, k.algs)
+	if err != nil {
+		return nil, nil, logical.InvalidRequest("error parsing %s: %s", what, joseMessage(err))
+	}
+	payload, err := b.verifySignature(ctx, k, sig)
+	if err != nil {
+		return nil, nil, err
+	}
+	return decodeClaims(payload)
+}
+
+// decodeClaims decodes a verified payload into every claim (numbers as
+// json.Number) and the registered ones.
+func decodeClaims(payload []byte) (map[string]any, *josejwt.Claims, error) {
 	var claims josejwt.Claims
 	all := map[string]any{}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	if err := dec.Decode(&all); err != nil || json.Unmarshal(payload, &claims) != nil {
-		return nil, logical.InvalidRequest("error parsing token: the claims are not a valid JWT claims set")
+		return nil, nil, logical.InvalidRequest("error parsing token: the claims are not a valid JWT claims set")
 	}
-	if err := b.checkRegistered(ctx, k, r, &claims); err != nil {
-		return nil, err
-	}
-	return all, nil
+	return all, &claims, nil
 }
 
 // verifySignature returns the payload once a key fitting the token's

@@ -1,7 +1,9 @@
 // Package tokenutil holds the token_* settings every auth method role or
 // user carries (Vault's tokenutil): their field declarations, parsing,
-// validation, how they fill a login's logical.Auth, and how a role read
-// shows them. It also checks client addresses against CIDR lists.
+// validation, how they fill a login's logical.Auth, how a role read
+// shows them, and how a renewal of a login token is answered by the
+// current settings (RenewAuth, CheckPolicies). It also checks client
+// addresses against CIDR lists.
 //
 // Params is a plain value: callers store it inside their own role record.
 package tokenutil

@@ -54,8 +54,9 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 	b.Framework = (&logical.Framework{
 		PathList: []*logical.Path{b.pathLogin(), b.pathUsersList(), b.pathUserPassword(),
 			b.pathUserPolicies(), b.pathUsers(), b.pathLockoutConfig()},
-		Help:    backendHelp,
-		Special: &logical.SpecialPaths{Unauthenticated: []string{"login/*"}},
+		Help:      backendHelp,
+		Special:   &logical.SpecialPaths{Unauthenticated: []string{"login/*"}},
+		AuthRenew: b.renew,
 	}).Compile()
 	return b, nil
 }

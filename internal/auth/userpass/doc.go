@@ -3,8 +3,12 @@
 // token_* settings of tokenutil and Vault's deprecated policies, ttl,
 // max_ttl and bound_cidrs), LIST users, users/:username/password,
 // users/:username/policies, the unauthenticated login/:username, and
-// config/lockout (kinko's stand-in for Vault's per-mount
-// user_lockout_config tune options).
+// config/lockout (kinko's own lockout settings, beneath Vault's
+// sys/auth/:path/tune user_lockout_config). It implements
+// logical.LockedUserLister, so core's sys/locked-users lists and unlocks
+// its locked-out users. Renewals of its tokens come back to
+// the method (Framework.AuthRenew): the user must still exist with the
+// same policies, and the renewal follows the user's current TTL settings.
 //
 // # Storage layout (below the mount's barrier-encrypted view)
 //
@@ -33,7 +37,11 @@
 //     cannot be used to find which users exist. A successful login resets
 //     the count; a source address outside token_bound_cidrs is refused with
 //     403 after the password check, as Vault, and neither counts nor
-//     resets.
+//     resets. The settings apply field by field: the mount's tuned
+//     user_lockout_config (logical.MountConfig.UserLockout), then
+//     config/lockout, then the mount options, then the defaults.
+//     sys/locked-users lists locked-out known users only (never what was
+//     typed as an unknown username); an unlock clears the count.
 //
 // # Concurrency
 //

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,25 +11,11 @@ import (
 
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/storage/inmem"
+	"github.com/kinko-dev/kinko/internal/testclock"
 )
 
-// testClock is a settable clock for lockout tests.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// testClock is the settable test clock.
+type testClock = testclock.Clock
 
 // env is one mounted userpass backend with its storage. Hashes use
 // bcrypt.MinCost so tests run fast (the production cost is tested apart).
@@ -41,6 +26,8 @@ type env struct {
 	clock *testClock
 	// remote is the client address of requests ("ip:port").
 	remote string
+	// tune is the mount's tuned user lockout, as core passes it.
+	tune *logical.UserLockoutConfig
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, nil, bcrypt.MinCost) }
@@ -57,7 +44,7 @@ func newEnvWith(t testing.TB, options map[string]string, cost int) *env {
 	if err := b.Initialize(context.Background(), s); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
-	e := &env{t: t, b: b, s: s, clock: &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}, remote: "127.0.0.1:50000"}
+	e := &env{t: t, b: b, s: s, clock: testclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)), remote: "127.0.0.1:50000"}
 	b.now = e.clock.Now
 	return e
 }
@@ -65,8 +52,12 @@ func newEnvWith(t testing.TB, options map[string]string, cost int) *env {
 func (e *env) do(op logical.Operation, path string, data map[string]any) (*logical.Response, error) {
 	return e.b.HandleRequest(context.Background(), &logical.Request{
 		Operation: op, Path: path, Data: data, Storage: e.s, MountPoint: "auth/userpass/",
-		Conn: &logical.Connection{RemoteAddr: e.remote},
+		Conn: &logical.Connection{RemoteAddr: e.remote}, MountConfig: e.mountConfig(),
 	})
+}
+
+func (e *env) mountConfig() logical.MountConfig {
+	return logical.MountConfig{UserLockout: e.tune}
 }
 
 // ok sends a request that must succeed.

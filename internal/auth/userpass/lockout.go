@@ -2,6 +2,7 @@ package userpass
 
 import (
 	"crypto/sha256"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -21,7 +22,8 @@ type lockoutConfig struct {
 var defaultLockout = lockoutConfig{Threshold: 5, Duration: 15 * time.Minute, CounterReset: 15 * time.Minute}
 
 // lockoutOverrides are lockout settings that replace lower-precedence ones
-// field by field; nil fields inherit. Precedence: config/lockout, then the
+// field by field; nil fields inherit. Precedence: the mount's tune
+// (sys/auth/:path/tune user_lockout_config), then config/lockout, then the
 // mount options, then defaultLockout.
 type lockoutOverrides struct {
 	Threshold    *int           `json:"lockout_threshold,omitempty"`
@@ -44,6 +46,29 @@ func (o lockoutOverrides) apply(c lockoutConfig) lockoutConfig {
 		c.Disable = *o.Disable
 	}
 	return c
+}
+
+// tunedOverrides are the settings of a mount's tuned user_lockout_config
+// (zero fields are unset).
+func tunedOverrides(lc *logical.UserLockoutConfig) lockoutOverrides {
+	var o lockoutOverrides
+	if lc == nil {
+		return o
+	}
+	if n := lc.Threshold; n > 0 {
+		o.Threshold = &n
+	}
+	if d := lc.Duration; d > 0 {
+		o.Duration = &d
+	}
+	if d := lc.CounterReset; d > 0 {
+		o.CounterReset = &d
+	}
+	if lc.Disable != nil {
+		dis := *lc.Disable
+		o.Disable = &dis
+	}
+	return o
 }
 
 // parseMountOptions reads the lockout settings from the mount options.
@@ -105,6 +130,7 @@ func newCounterKey(username string, known bool) counterKey {
 
 // failureCounter is the failed-login state of one username.
 type failureCounter struct {
+	name     string    // the username, kept for known users only (sys/locked-users)
 	count    int       // failures since the counter last reset
 	last     time.Time // time of the latest failure
 	inflight int       // attempts reserved by begin and not yet ended
@@ -150,10 +176,10 @@ func newLockoutTracker() *lockoutTracker {
 	return &lockoutTracker{counters: map[counterKey]*failureCounter{}, sweepAt: 1024}
 }
 
-// begin reserves one attempt for k. It reports false when k is locked
-// out, or when as many attempts are already in flight as k has left
-// before the threshold: concurrent guesses cannot overshoot it.
-func (t *lockoutTracker) begin(k counterKey, now time.Time, cfg lockoutConfig) bool {
+// begin reserves one attempt for k, the key of name. It reports false
+// when k is locked out, or when as many attempts are already in flight as
+// k has left before the threshold: concurrent guesses cannot overshoot it.
+func (t *lockoutTracker) begin(k counterKey, name string, now time.Time, cfg lockoutConfig) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.counters[k]
@@ -163,7 +189,9 @@ func (t *lockoutTracker) begin(k counterKey, now time.Time, cfg lockoutConfig) b
 		}
 		c = &failureCounter{}
 		t.counters[k] = c
-		if !k.known {
+		if k.known {
+			c.name = name
+		} else {
 			t.unknown++
 		}
 	}
@@ -229,6 +257,40 @@ func (t *lockoutTracker) makeRoom(k counterKey, now time.Time, cfg lockoutConfig
 	}
 	t.remove(*victim)
 	return true
+}
+
+// locked returns the known usernames locked out at now, sorted. Unknown
+// usernames are locked too but never listed: they name no user, and
+// listing what callers typed as usernames could show mistyped passwords.
+func (t *lockoutTracker) locked(now time.Time, cfg lockoutConfig) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for k, c := range t.counters {
+		if k.known && c.lockedOut(now, cfg) {
+			out = append(out, c.name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// unlock clears the failure count of name, known or not. A counter with
+// attempts in flight stays (cleared) so their end finds it.
+func (t *lockoutTracker) unlock(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, known := range []bool{true, false} {
+		k := newCounterKey(name, known)
+		c := t.counters[k]
+		if c == nil {
+			continue
+		}
+		c.count, c.last = 0, time.Time{}
+		if c.inflight == 0 {
+			t.remove(k)
+		}
+	}
 }
 
 // size is the number of counters held (for tests).

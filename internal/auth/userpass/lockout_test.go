@@ -215,13 +215,13 @@ func TestTrackerBounds(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 10 {
 		k := newCounterKey(fmt.Sprintf("real-%d", i), true)
-		tr.begin(k, now, cfg)
+		tr.begin(k, "", now, cfg)
 		tr.end(k, now, cfg, attemptFailed)
 	}
 	// A spray of unknown names stays bounded and evicts no real counter.
 	for i := range maxUnknownCounters + 500 {
 		k := newCounterKey(fmt.Sprintf("spray-%d", i), false)
-		if !tr.begin(k, now, cfg) {
+		if !tr.begin(k, "", now, cfg) {
 			t.Fatalf("begin %d refused", i)
 		}
 		tr.end(k, now, cfg, attemptFailed)
@@ -238,16 +238,16 @@ func TestTrackerBounds(t *testing.T) {
 	later := now.Add(16 * time.Minute)
 	tr.sweepAt = 0
 	k := newCounterKey("fresh", true)
-	tr.begin(k, later, cfg)
+	tr.begin(k, "", later, cfg)
 	tr.end(k, later, cfg, attemptFailed)
 	if n := tr.size(); n != 1 {
 		t.Errorf("size after sweep = %d, want 1", n)
 	}
 	// Success and aborted attempts leave nothing behind.
 	k2 := newCounterKey("ok", true)
-	tr.begin(k2, later, cfg)
+	tr.begin(k2, "", later, cfg)
 	tr.end(k2, later, cfg, attemptAborted)
-	tr.begin(k, later, cfg)
+	tr.begin(k, "", later, cfg)
 	tr.end(k, later, cfg, attemptSucceeded)
 	if n := tr.size(); n != 0 {
 		t.Errorf("size after success = %d, want 0", n)

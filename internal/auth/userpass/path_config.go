@@ -26,10 +26,13 @@ func (b *backend) pathLockoutConfig() *logical.Path {
 			logical.DeleteOperation: b.deleteLockoutConfig,
 		},
 		HelpSynopsis: "Configure user lockout for this mount.",
-		HelpDescription: `Vault sets user lockout with sys/auth/:path/tune user_lockout_config; kinko
-takes the same settings here (and as mount options at enable time). A read
-shows the effective settings; a write changes the fields sent (0 restores
-the mount option or default); a delete restores them all.`,
+		HelpDescription: `User lockout is set, as in Vault, with sys/auth/:path/tune
+user_lockout_config; kinko also takes the same settings here and as mount
+options at enable time. A field tuned on the mount wins over this path,
+which wins over the mount options, then Vault's defaults. A read shows the
+effective settings; a write changes the fields sent (0 restores the lower
+setting); a delete restores them all. Locked-out users are listed and
+unlocked with sys/locked-users.`,
 	}
 }
 
@@ -42,17 +45,19 @@ func storedLockout(ctx context.Context, s logical.Storage) (lockoutOverrides, er
 	return o, nil
 }
 
-// lockoutConfig is the mount's effective lockout policy.
-func (b *backend) lockoutConfig(ctx context.Context, s logical.Storage) (lockoutConfig, error) {
+// lockoutConfig is the mount's effective lockout policy, field by field:
+// the mount's tune (mc.UserLockout), else config/lockout, else the mount
+// options, else Vault's defaults.
+func (b *backend) lockoutConfig(ctx context.Context, s logical.Storage, mc logical.MountConfig) (lockoutConfig, error) {
 	o, err := storedLockout(ctx, s)
 	if err != nil {
 		return lockoutConfig{}, err
 	}
-	return o.apply(b.mountLockout.apply(defaultLockout)), nil
+	return tunedOverrides(mc.UserLockout).apply(o.apply(b.mountLockout.apply(defaultLockout))), nil
 }
 
 func (b *backend) readLockoutConfig(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
-	c, err := b.lockoutConfig(ctx, req.Storage)
+	c, err := b.lockoutConfig(ctx, req.Storage, req.MountConfig)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func (b *backend) login(ctx context.Context, req *logical.Request, d *logical.Fi
 	if password == "" {
 		return nil, logical.InvalidRequest("missing password")
 	}
-	cfg, err := b.lockoutConfig(ctx, req.Storage)
+	cfg, err := b.lockoutConfig(ctx, req.Storage, req.MountConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (b *backend) login(ctx context.Context, req *logical.Request, d *logical.Fi
 	}
 	key := newCounterKey(name, u != nil)
 	if !cfg.Disable {
-		if !b.lockouts.begin(key, b.now(), cfg) {
+		if !b.lockouts.begin(key, name, b.now(), cfg) {
 			return nil, errDenied
 		}
 	}
@@ -94,4 +94,29 @@ func loginAuth(name string, u *user) *logical.Auth {
 	}
 	u.Params.PopulateAuth(a)
 	return a
+}
+
+// errUserGone refuses renewing a token of a user deleted since the login.
+var errUserGone = logical.InvalidRequest("the user no longer exists, not renewing")
+
+// renew answers core's renewal of a token a login minted, as Vault: the
+// user must still exist and still grant the policies the token has; the
+// token then renews by the user's current token_ttl, token_max_ttl and
+// token_period.
+func (b *backend) renew(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
+	name := normalizeUsername(req.Auth.Metadata["username"])
+	if name == "" {
+		return nil, errUserGone
+	}
+	u, err := readUser(ctx, req.Storage, name)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, errUserGone
+	}
+	if err := u.Params.CheckPolicies(req.Auth); err != nil {
+		return nil, err
+	}
+	return &logical.Response{Auth: u.Params.RenewAuth(req.Auth)}, nil
 }

@@ -5,32 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/storage"
 	"github.com/kinko-dev/kinko/internal/storage/inmem"
+	"github.com/kinko-dev/kinko/internal/testclock"
 )
 
-// testClock is a settable clock for delete_version_after tests.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// testClock is the settable test clock.
+type testClock = testclock.Clock
 
 // plainStorage hides the Transactional method of a backend so tests cover
 // the sequential fallback of commit.
@@ -55,7 +40,7 @@ func newEnvOn(t testing.TB, config map[string]string, s logical.Storage) *env {
 	if err != nil {
 		t.Fatalf("Factory: %v", err)
 	}
-	e := &env{t: t, b: b, s: s, clock: &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)}}
+	e := &env{t: t, b: b, s: s, clock: testclock.New(time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC))}
 	if vb, ok := b.(*versionedBackend); ok {
 		vb.now = e.clock.Now
 	}

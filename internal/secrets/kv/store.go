@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -59,28 +58,7 @@ func deleteOp(key string) storage.Op {
 // leaves no record pointing at missing data (puts of version data, then the
 // record, then deletes).
 func commit(ctx context.Context, s logical.Storage, ops []storage.Op) error {
-	if len(ops) == 1 {
-		return applyOp(ctx, s, ops[0])
-	}
-	if tx, ok := s.(storage.Transactional); ok {
-		err := tx.Transaction(ctx, ops)
-		if !errors.Is(err, storage.ErrNotTransactional) {
-			return err
-		}
-	}
-	for _, op := range ops {
-		if err := applyOp(ctx, s, op); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func applyOp(ctx context.Context, s logical.Storage, op storage.Op) error {
-	if op.Kind == storage.OpDelete {
-		return s.Delete(ctx, op.Entry.Key)
-	}
-	return s.Put(ctx, op.Entry)
+	return storage.Apply(ctx, s, ops)
 }
 
 // engineConfig is the mount-wide configuration at the "config" key.

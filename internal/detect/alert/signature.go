@@ -1,0 +1,85 @@
+package alert
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Errors of VerifySignature and CheckTimestamp.
+var (
+	ErrBadSignature   = errors.New("alert: webhook signature does not match")
+	ErrBadTimestamp   = errors.New("alert: webhook timestamp is malformed")
+	ErrStaleTimestamp = errors.New("alert: webhook timestamp is outside the allowed window")
+)
+
+const signaturePrefix = "sha256="
+
+// Sign returns the X-Kinko-Signature value for a request: "sha256=" and
+// the hex HMAC-SHA256 under secret of timestamp + "." + body.
+func Sign(secret []byte, timestamp string, body []byte) string {
+	return signaturePrefix + hex.EncodeToString(mac(secret, timestamp, body))
+}
+
+func mac(secret []byte, timestamp string, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(timestamp))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// VerifySignature checks, in constant time, that header (the
+// X-Kinko-Signature value) signs timestamp (the X-Kinko-Timestamp value)
+// and the raw body under secret. It does not judge the timestamp's age:
+// receivers call CheckTimestamp too, so old requests cannot be replayed.
+func VerifySignature(secret []byte, timestamp string, body []byte, header string) error {
+	if !digits(timestamp) {
+		return ErrBadTimestamp
+	}
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), signaturePrefix)
+	if !ok || len(hexSig) != 2*sha256.Size {
+		return ErrBadSignature
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return ErrBadSignature
+	}
+	if !hmac.Equal(got, mac(secret, timestamp, body)) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// CheckTimestamp refuses a X-Kinko-Timestamp value more than maxSkew away
+// from now (either way). Five minutes is a sensible window.
+func CheckTimestamp(timestamp string, now time.Time, maxSkew time.Duration) error {
+	if !digits(timestamp) {
+		return ErrBadTimestamp
+	}
+	n, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return ErrBadTimestamp
+	}
+	d := now.Sub(time.Unix(n, 0))
+	if d > maxSkew || d < -maxSkew {
+		return ErrStaleTimestamp
+	}
+	return nil
+}
+
+func digits(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
