@@ -15,8 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
@@ -53,23 +51,13 @@ path "sys/aws/access-keys" { capabilities = ["update"] }`
 		t.Fatal(err)
 	}
 	app := testserver.VaultClient(t, e.srv.Addr, tok.Auth.ClientToken)
-	key, err := app.Logical().Write("sys/aws/access-keys", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.akid, e.secret = key.Data["access_key_id"].(string), key.Data["secret_access_key"].(string)
+	e.akid, e.secret = testserver.AccessKey(t, app)
 	e.sm = e.client(t, e.akid, e.secret)
 	return e
 }
 
 func (e *awsEnv) client(t testing.TB, akid, secret string) *sm.Client {
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("eu-central-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(akid, secret, "")),
-		config.WithRetryMaxAttempts(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = aws.String(e.srv.Addr) })
+	return testserver.SecretsManager(t, e.srv.Addr, akid, secret)
 }
 
 func code(err error) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kinko-dev/kinko/internal/detect"
 	"github.com/kinko-dev/kinko/internal/detect/alert"
+	"github.com/kinko-dev/kinko/internal/hooksig"
 	"github.com/kinko-dev/kinko/internal/testserver"
 )
 
@@ -28,7 +29,7 @@ type webhookReceiver struct {
 
 func (w *webhookReceiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	if err := alert.VerifySignature(w.secret, r.Header.Get(alert.TimestampHeader), body, r.Header.Get(alert.SignatureHeader)); err != nil {
+	if err := hooksig.VerifySignature(w.secret, r.Header.Get(alert.TimestampHeader), body, r.Header.Get(alert.SignatureHeader)); err != nil {
 		w.t.Errorf("webhook signature: %v", err)
 		rw.WriteHeader(http.StatusUnauthorized)
 		return

@@ -36,8 +36,8 @@
 //
 // where message is the timestamp header value, one "." byte, then the raw
 // request body: message = timestamp + "." + body. Receivers recompute the
-// MAC over exactly those bytes with VerifySignature (a constant-time
-// compare) and reject stale timestamps with CheckTimestamp, so a captured
+// MAC over exactly those bytes with hooksig.VerifySignature (a constant-time
+// compare) and reject stale timestamps with hooksig.CheckTimestamp, so a captured
 // request cannot be replayed later. The secret never appears in a log line,
 // an error, or Config.Public.
 //

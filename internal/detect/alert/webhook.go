@@ -16,12 +16,13 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/detect"
+	"github.com/kinko-dev/kinko/internal/hooksig"
 )
 
 // Webhook headers and payload constants.
 const (
-	SignatureHeader = "X-Kinko-Signature"
-	TimestampHeader = "X-Kinko-Timestamp"
+	SignatureHeader = hooksig.SignatureHeader
+	TimestampHeader = hooksig.TimestampHeader
 	PayloadType     = "kinko.detect.finding"
 	PayloadVersion  = 1
 )
@@ -131,11 +132,9 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (bool, time.Duration
 	if err != nil {
 		return false, -1, errors.New("cannot build request")
 	}
-	ts := strconv.FormatInt(w.now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "kinko")
-	req.Header.Set(TimestampHeader, ts)
-	req.Header.Set(SignatureHeader, Sign(w.secret, ts, body))
+	hooksig.SignRequest(req, w.secret, body, w.now())
 	resp, err := w.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/detect"
+	"github.com/kinko-dev/kinko/internal/hooksig"
 )
 
 const testSecret = "0123456789abcdef-test-secret"
@@ -183,10 +184,10 @@ func TestWebhookRequestShapeAndSignature(t *testing.T) {
 			}
 		}
 		ts := r.header.Get(TimestampHeader)
-		if err := VerifySignature([]byte(testSecret), ts, r.body, r.header.Get(SignatureHeader)); err != nil {
+		if err := hooksig.VerifySignature([]byte(testSecret), ts, r.body, r.header.Get(SignatureHeader)); err != nil {
 			t.Fatalf("signature does not verify: %v", err)
 		}
-		if err := CheckTimestamp(ts, testNow, 5*time.Minute); err != nil {
+		if err := hooksig.CheckTimestamp(ts, testNow, 5*time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(string(r.body), testSecret) || strings.Contains(r.header.Get(SignatureHeader), testSecret) {

@@ -1,4 +1,4 @@
-package alert
+package hooksig
 
 import (
 	"crypto/hmac"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 )
+
+const testSecret = "whsec-test-0123456789"
 
 func TestSignMatchesDocumentedConstruction(t *testing.T) {
 	body := []byte(`{"finding":{}}`)

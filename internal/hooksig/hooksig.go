@@ -1,10 +1,18 @@
-package alert
+// Package hooksig signs kinko's outgoing webhook requests (alert
+// webhooks, rotation hooks) and lets receivers verify them: the
+// X-Kinko-Signature header is "sha256=" and the hex HMAC-SHA256, under a
+// secret shared with the receiver, of the X-Kinko-Timestamp value (Unix
+// seconds), a '.', and the raw body. Receivers verify with
+// VerifySignature (constant time) and refuse stale timestamps with
+// CheckTimestamp, so a captured request cannot be replayed later.
+package hooksig
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -12,12 +20,26 @@ import (
 
 // Errors of VerifySignature and CheckTimestamp.
 var (
-	ErrBadSignature   = errors.New("alert: webhook signature does not match")
-	ErrBadTimestamp   = errors.New("alert: webhook timestamp is malformed")
-	ErrStaleTimestamp = errors.New("alert: webhook timestamp is outside the allowed window")
+	ErrBadSignature   = errors.New("hooksig: webhook signature does not match")
+	ErrBadTimestamp   = errors.New("hooksig: webhook timestamp is malformed")
+	ErrStaleTimestamp = errors.New("hooksig: webhook timestamp is outside the allowed window")
+)
+
+// The headers a signed request carries.
+const (
+	SignatureHeader = "X-Kinko-Signature"
+	TimestampHeader = "X-Kinko-Timestamp"
 )
 
 const signaturePrefix = "sha256="
+
+// SignRequest sets the timestamp (now) and signature headers on req for
+// body, which must be req's body.
+func SignRequest(req *http.Request, secret []byte, body []byte, now time.Time) {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	req.Header.Set(TimestampHeader, ts)
+	req.Header.Set(SignatureHeader, Sign(secret, ts, body))
+}
 
 // Sign returns the X-Kinko-Signature value for a request: "sha256=" and
 // the hex HMAC-SHA256 under secret of timestamp + "." + body.
