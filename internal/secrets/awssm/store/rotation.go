@@ -84,18 +84,18 @@ func checkRotate(in RotateSecretInput) error {
 	return checkRotationRules(in.RotationRules)
 }
 
-// nextRotation is the next rotation date for rules counted from from; nil
-// for a cron() schedule, which the rotation driver evaluates.
+// nextRotation is the start of the next rotation window for rules after
+// a rotation (or the enabling of rotation) at from; nil without rules.
 func nextRotation(r *RotationRules, from time.Time) *time.Time {
 	if r == nil {
 		return nil
 	}
-	var t time.Time
-	if d := r.AutomaticallyAfterDays; d != nil {
-		t = from.Add(time.Duration(*d) * 24 * time.Hour)
-	} else if h, ok := rateHours(r.ScheduleExpression); ok {
-		t = from.Add(time.Duration(h) * time.Hour)
-	} else {
+	sched, err := r.schedule()
+	if err != nil {
+		return nil // validated when stored
+	}
+	t, _ := sched.Next(from)
+	if t.IsZero() {
 		return nil
 	}
 	return &t
@@ -139,8 +139,10 @@ type FinishRotationOutput struct {
 
 // FinishRotation is the finishSecret step: AWSCURRENT moves to the pending
 // version (AWSPREVIOUS follows to the version it left), AWSPENDING is
-// removed, and LastRotatedDate / NextRotationDate are updated. Calling it
-// again once done is a no-op.
+// removed, and LastRotatedDate / NextRotationDate are updated. When a
+// rotation hook has already moved AWSCURRENT (UpdateSecretVersionStage,
+// as a rotation Lambda does), it records the rotation and removes
+// AWSPENDING. Calling it again once done is a no-op.
 func (s *Store) FinishRotation(ctx context.Context, in FinishRotationInput) (*FinishRotationOutput, error) {
 	if err := checkSecretId(in.SecretId); err != nil {
 		return nil, err
@@ -156,11 +158,11 @@ func (s *Store) FinishRotation(ctx context.Context, in FinishRotationInput) (*Fi
 		if v == nil {
 			return false, errorf(CodeResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: %s", in.VersionId)
 		}
-		if !v.hasStage(StagePending) {
-			if v.hasStage(StageCurrent) {
-				return false, nil // already finished
-			}
+		if !v.hasStage(StagePending) && !v.hasStage(StageCurrent) {
 			return false, errRequest("Version %s is not the pending (AWSPENDING) version of the secret.", in.VersionId)
+		}
+		if !v.hasStage(StagePending) && sec.LastRotatedDate != nil && !sec.LastRotatedDate.Before(v.CreatedDate) {
+			return false, nil // already finished
 		}
 		now := s.clock()
 		sec.attach(StageCurrent, v)

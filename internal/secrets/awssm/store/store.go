@@ -325,6 +325,10 @@ func randomString(r io.Reader, set string, n int) (string, error) {
 	return string(out), nil
 }
 
+// NewVersionId returns a fresh random VersionId (a version 4 UUID), for a
+// rotation driver that needs a ClientRequestToken.
+func (s *Store) NewVersionId() (string, error) { return s.newVersionId() }
+
 // newVersionId returns a random UUID (version 4), what SDKs send.
 func (s *Store) newVersionId() (string, error) {
 	var b [16]byte

@@ -2,10 +2,10 @@ package store
 
 import (
 	"encoding/json"
-	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kinko-dev/kinko/internal/rotation/awsrules"
 )
 
 // Limits of the Secrets Manager API.
@@ -196,68 +196,20 @@ func mergeTags(have, add []Tag) []Tag {
 	return out
 }
 
-var (
-	scheduleRe = regexp.MustCompile(`^[0-9A-Za-z()#?*\-/, ]+$`)
-	rateRe     = regexp.MustCompile(`^rate\(([0-9]+) (hour|hours|day|days)\)$`)
-	durationRe = regexp.MustCompile(`^[0-9]+h$`)
-)
-
 func checkRotationRules(r *RotationRules) error {
 	if r == nil {
 		return nil
 	}
-	if r.AutomaticallyAfterDays != nil && r.ScheduleExpression != "" {
-		return errParam("You can't specify both AutomaticallyAfterDays and ScheduleExpression.")
-	}
-	if d := r.AutomaticallyAfterDays; d != nil && (*d < 1 || *d > 1000) {
-		return errParam("RotationRules.AutomaticallyAfterDays must be within 1-1000.")
-	}
-	if e := r.ScheduleExpression; e != "" {
-		if err := checkSchedule(e); err != nil {
-			return err
-		}
-	}
-	if d := r.Duration; d != "" {
-		h, _ := strconv.Atoi(strings.TrimSuffix(d, "h"))
-		if len(d) < 2 || len(d) > 3 || !durationRe.MatchString(d) || h < 1 || h > 24 {
-			return errParam("RotationRules.Duration must be a number of hours from 1h to 24h.")
-		}
+	if _, err := r.schedule(); err != nil {
+		return errParam("RotationRules: %s", err)
 	}
 	return nil
 }
 
-func checkSchedule(e string) error {
-	if len(e) > 256 || !scheduleRe.MatchString(e) {
-		return errParam("Invalid RotationRules.ScheduleExpression.")
-	}
-	if m := rateRe.FindStringSubmatch(e); m != nil {
-		n, err := strconv.Atoi(m[1])
-		hours := strings.HasPrefix(m[2], "hour")
-		if err != nil || n < 1 || (hours && n < 4) || (!hours && n > 1000) || (n == 1) != !strings.HasSuffix(m[2], "s") {
-			return errParam("Invalid rate() expression: rotate at most every 4 hours, at least every 1000 days.")
-		}
-		return nil
-	}
-	if strings.HasPrefix(e, "cron(") && strings.HasSuffix(e, ")") {
-		if len(strings.Fields(e[5:len(e)-1])) != 6 {
-			return errParam("Invalid cron() expression: it must have 6 fields.")
-		}
-		return nil
-	}
-	return errParam("RotationRules.ScheduleExpression must be a rate() or cron() expression.")
-}
-
-// rateInterval returns the interval of a rate() schedule, in hours.
-func rateHours(e string) (int, bool) {
-	m := rateRe.FindStringSubmatch(e)
-	if m == nil {
-		return 0, false
-	}
-	n, _ := strconv.Atoi(m[1])
-	if strings.HasPrefix(m[2], "day") {
-		n *= 24
-	}
-	return n, true
+// schedule parses the rules (AWS's semantics, internal/rotation/awsrules).
+func (r *RotationRules) schedule() (*awsrules.Schedule, error) {
+	return awsrules.Parse(awsrules.Rules{AutomaticallyAfterDays: r.AutomaticallyAfterDays,
+		ScheduleExpression: r.ScheduleExpression, Duration: r.Duration})
 }
 
 func checkPolicy(p string, blockPublic bool) error {
