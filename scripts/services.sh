@@ -46,6 +46,25 @@ start_redis() {
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
 }
 
+# PostgreSQL trusts every local connection here, so a wrong password
+# would still log in. Tests that must see a password refused (rotation
+# clients) connect to the database kinko_auth, for which scram-sha-256 is
+# required from 127.0.0.1 (other databases are left as they are).
+AUTH_DB=kinko_auth
+postgres_password_db() {
+  local hba
+  hba=$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW hba_file' 2>/dev/null) || return 1
+  if ! grep -q "^host[[:space:]]\+$AUTH_DB[[:space:]]" "$hba" 2>/dev/null; then
+    [ -w "$hba" ] || { echo "   cannot edit $hba to require passwords on $AUTH_DB" >&2; return 1; }
+    sed -i "1i host $AUTH_DB all 127.0.0.1/32 scram-sha-256" "$hba"
+    psql -h 127.0.0.1 -U postgres -qAtc 'SELECT pg_reload_conf()' >/dev/null || return 1
+  fi
+  if [ "$(psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname='$AUTH_DB'")" != 1 ]; then
+    psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $AUTH_DB" || return 1
+  fi
+  echo "   PostgreSQL requires passwords on database $AUTH_DB"
+}
+
 rc=0
 for svc in "postgres 5432 PostgreSQL" "mariadb 3306 MariaDB" "redis 6379 Redis"; do
   set -- $svc
@@ -57,4 +76,7 @@ for svc in "postgres 5432 PostgreSQL" "mariadb 3306 MariaDB" "redis 6379 Redis";
   "start_$1" || true
   wait_up "$3" "$2" || rc=1
 done
+if up 5432; then
+  postgres_password_db || rc=1
+fi
 exit $rc

@@ -7,12 +7,16 @@
 package dbtest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Server addresses.
@@ -49,6 +53,36 @@ func PostgresURL(t testing.TB) string {
 	Require(t, "PostgreSQL", PostgresAddr)
 	return "postgres://postgres@" + PostgresAddr + "/postgres?sslmode=disable"
 }
+
+// PostgresAuthDB is the database of the test PostgreSQL on which
+// passwords are checked (scram-sha-256; the others trust every local
+// connection): tests that must see a stale password refused connect to
+// it. scripts/services.sh sets it up. Skips (under CI=true fails) when it
+// is missing or does not check passwords.
+func PostgresAuthDB(t testing.TB) string {
+	t.Helper()
+	Require(t, "PostgreSQL", PostgresAddr)
+	const db = "kinko_auth"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, "postgres://kinko_no_such_user:wrong@"+PostgresAddr+"/"+db+"?sslmode=disable")
+	if err == nil {
+		c.Close(ctx)
+		err = errorString("a wrong password logged in")
+	} else if strings.Contains(err.Error(), "password authentication failed") {
+		return db
+	}
+	msg := "PostgreSQL database " + db + " does not check passwords (scripts/services.sh sets it up): " + err.Error()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
 
 // MySQLDSN is the root DSN of the test MariaDB (empty password).
 func MySQLDSN(t testing.TB) string {
