@@ -50,6 +50,9 @@ type Options struct {
 	Logger  *slog.Logger
 	// NewID makes request IDs.
 	NewID func() string
+	// Allow, when set, rate-limits by client address (host:port):
+	// refused requests get ThrottlingException.
+	Allow func(remote string) bool
 }
 
 // Handler serves the AWS JSON 1.1 API.
@@ -87,6 +90,11 @@ const contentType = "application/x-amz-json-1.1"
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/" {
 		writeError(w, http.StatusBadRequest, "InvalidAction", "the AWS API is POST / with an X-Amz-Target header")
+		return
+	}
+	if h.opts.Allow != nil && !h.opts.Allow(r.RemoteAddr) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded: slow down and retry")
 		return
 	}
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "secretsmanager.")

@@ -15,6 +15,8 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxRequestSize bounds bodies; 0 means DefaultMaxRequestSize.
 	MaxRequestSize int64
+	// Limiter, when set, is used instead of one made from RateLimit.
+	Limiter *IPLimiter
 	// RateLimit is requests per second per client address; 0 disables.
 	RateLimit float64
 	RateBurst int
@@ -28,7 +30,7 @@ type Handler struct {
 	logger  *slog.Logger
 	limit   int64
 	metrics *metrics
-	limiter *ipLimiter
+	limiter *IPLimiter
 	mux     *http.ServeMux
 }
 
@@ -41,8 +43,10 @@ func New(c *core.Core, opts Options) *Handler {
 		opts.MaxRequestSize = DefaultMaxRequestSize
 	}
 	h := &Handler{core: c, logger: opts.Logger, limit: opts.MaxRequestSize, metrics: newMetrics(c.Collectors()...)}
-	if opts.RateLimit > 0 {
-		h.limiter = newIPLimiter(opts.RateLimit, opts.RateBurst)
+	if opts.Limiter != nil {
+		h.limiter = opts.Limiter
+	} else if opts.RateLimit > 0 {
+		h.limiter = NewIPLimiter(opts.RateLimit, opts.RateBurst)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/sys/init", h.handleInit)
@@ -64,7 +68,7 @@ func New(c *core.Core, opts Options) *Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	if h.limiter != nil && !h.limiter.allow(r.RemoteAddr) {
+	if h.limiter != nil && !h.limiter.Allow(r.RemoteAddr) {
 		w.Header().Set("Retry-After", "1")
 		writeError(sw, http.StatusTooManyRequests, "rate limit exceeded: slow down and retry")
 	} else {

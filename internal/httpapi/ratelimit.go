@@ -8,9 +8,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// ipLimiter keeps one token bucket per client address. Idle buckets are
-// dropped so the map stays bounded.
-type ipLimiter struct {
+// IPLimiter keeps one token bucket per client address. Idle buckets are
+// dropped so the map stays bounded. One limiter serves both APIs of a
+// listener (Vault's and AWS's), so a client cannot double its rate.
+type IPLimiter struct {
 	mu      sync.Mutex
 	rate    rate.Limit
 	burst   int
@@ -23,17 +24,20 @@ type bucket struct {
 	seen time.Time
 }
 
-func newIPLimiter(rps float64, burst int) *ipLimiter {
+// NewIPLimiter allows rps requests per second per client address, in
+// bursts of burst (2·rps when 0).
+func NewIPLimiter(rps float64, burst int) *IPLimiter {
 	if burst <= 0 {
 		burst = int(rps) * 2
 		if burst < 1 {
 			burst = 1
 		}
 	}
-	return &ipLimiter{rate: rate.Limit(rps), burst: burst, buckets: map[string]*bucket{}, sweep: time.Now()}
+	return &IPLimiter{rate: rate.Limit(rps), burst: burst, buckets: map[string]*bucket{}, sweep: time.Now()}
 }
 
-func (l *ipLimiter) allow(remote string) bool {
+// Allow reports whether a request from remote (host:port) may proceed.
+func (l *IPLimiter) Allow(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		host = remote

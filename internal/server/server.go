@@ -84,10 +84,13 @@ func Start(cfg *Config, logger *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) listen(l ListenerConfig) error {
-	vh := httpapi.New(s.Core, httpapi.Options{Logger: s.logger, MaxRequestSize: l.MaxRequestSize,
-		RateLimit: l.RateLimit, RateBurst: l.RateBurst})
-	aws := awsapi.New(s.Core, &awsapi.SigV4{Service: "secretsmanager", MaxSkew: 5 * time.Minute, Secret: s.Core.AccessKeySecret},
-		awsapi.Options{Logger: s.logger})
+	hopts, aopts := httpapi.Options{Logger: s.logger, MaxRequestSize: l.MaxRequestSize}, awsapi.Options{Logger: s.logger}
+	if l.RateLimit > 0 { // one budget per client across both APIs
+		lim := httpapi.NewIPLimiter(l.RateLimit, l.RateBurst)
+		hopts.Limiter, aopts.Allow = lim, lim.Allow
+	}
+	vh := httpapi.New(s.Core, hopts)
+	aws := awsapi.New(s.Core, &awsapi.SigV4{Service: "secretsmanager", MaxSkew: 5 * time.Minute, Secret: s.Core.AccessKeySecret}, aopts)
 	// one listener, two APIs: AWS JSON 1.1 requests carry X-Amz-Target
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if awsapi.IsAWSRequest(r) {
