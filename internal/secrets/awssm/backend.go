@@ -19,6 +19,10 @@
 //	policy/<name>         read/update/delete: Get/Put/DeleteResourcePolicy
 //	rotate/<name>         update: RotateSecret
 //	cancel-rotate/<name>  update: CancelRotateSecret
+//	rotation/<name>       read: the rotation's state (kinko's own: running,
+//	                      failed at which step with which error, retry time)
+//	hooks/<name>          rotation hooks (sudo): read, create/update, delete
+//	hooks/                list: the hooks
 //	list                  update: ListSecrets with filters and paging
 //	random-password       read/update: GetRandomPassword
 //
@@ -26,6 +30,12 @@
 // (SecretString) or snake_case (secret_string) alike; the response data
 // is the AWS output with AWS field names. Errors carry the store's AWS
 // error code (errors.As to *store.Error) and map to the usual statuses.
+//
+// Rotation (rotate.go, hooks.go, builtin.go): RotateSecret starts the
+// four-step protocol of AWS, driven by kinko on the shared rotation
+// scheduler and carried out by the rotator the secret's RotationLambdaARN
+// names: a registered hook (a signed HTTP endpoint or a local program)
+// or a built-in database rotator.
 //
 // Mount options: region (default us-east-1) and account_id (default
 // 000000000000) go into the secrets' ARNs.
@@ -37,19 +47,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
+	"github.com/kinko-dev/kinko/internal/rotation"
 	"github.com/kinko-dev/kinko/internal/secrets/awssm/store"
 )
 
 // Backend is one aws-sm mount.
 type Backend struct {
 	*logical.Framework
-	st *store.Store
+	st   *store.Store
+	view logical.Storage
+	now  func() time.Time
+
+	sched      *rotation.Scheduler
+	hookClient *http.Client
+	slots      chan struct{} // running rotations
+	workers    sync.WaitGroup
+	runMu      sync.Mutex
+	running    map[string]bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -64,9 +86,12 @@ var (
 // deleted for good.
 var purgeEvery = time.Hour
 
-// Initialize starts the purge of secrets whose recovery window passed
-// (at once, then every purgeEvery).
+// Initialize starts the rotation scheduler and the purge of secrets whose
+// recovery window passed (at once, then every purgeEvery).
 func (b *Backend) Initialize(ctx context.Context, _ logical.Storage) error {
+	if err := b.startScheduler(ctx); err != nil {
+		return fmt.Errorf("aws-sm: scheduling rotations: %w", err)
+	}
 	b.stop, b.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(b.done)
@@ -84,13 +109,17 @@ func (b *Backend) Initialize(ctx context.Context, _ logical.Storage) error {
 	return nil
 }
 
-// Cleanup stops the purge.
+// Cleanup stops the purge and the scheduler, and waits for running
+// rotations (their contexts are cancelled; each resumes at the next
+// start).
 func (b *Backend) Cleanup(ctx context.Context) {
 	if b.stop != nil {
 		close(b.stop)
 		<-b.done
 		b.stop = nil
 	}
+	b.sched.Stop()
+	b.workers.Wait()
 }
 
 func (b *Backend) purge(ctx context.Context, now time.Time) {
@@ -104,6 +133,11 @@ func (b *Backend) purge(ctx context.Context, now time.Time) {
 
 // Factory builds the engine for one mount.
 func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
+	return newBackend(conf, time.Now)
+}
+
+// newBackend builds the engine with the clock now.
+func newBackend(conf *logical.BackendConfig, now func() time.Time) (*Backend, error) {
 	if conf == nil || conf.StorageView == nil {
 		return nil, errors.New("aws-sm: no storage view")
 	}
@@ -114,13 +148,16 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 	if account == "" {
 		account = "000000000000"
 	}
-	st, err := store.New(store.Options{Storage: conf.StorageView, Region: region, AccountID: account})
+	st, err := store.New(store.Options{Storage: conf.StorageView, Region: region, AccountID: account, Now: now})
 	if err != nil {
 		return nil, logical.InvalidRequest("aws-sm: %s", err)
 	}
-	b := &Backend{st: st}
-	b.Framework = (&logical.Framework{PathList: b.paths(),
-		Help: "Secrets with versions and staging labels, as AWS Secrets Manager keeps them."}).Compile()
+	b := &Backend{st: st, view: conf.StorageView, now: now, slots: make(chan struct{}, maxConcurrentRotations),
+		running: map[string]bool{}, hookClient: newHookClient()}
+	b.sched = &rotation.Scheduler{Due: b.rotationDue, Now: func() time.Time { return b.now() }}
+	b.Framework = (&logical.Framework{PathList: append(b.paths(), b.hookPaths()...),
+		Special: &logical.SpecialPaths{Root: []string{"hooks/*"}},
+		Help:    "Secrets with versions and staging labels, as AWS Secrets Manager keeps them, and their rotation."}).Compile()
 	return b, nil
 }
 
@@ -128,16 +165,9 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 // idField) as In, runs fn and returns its output as response data.
 func call[In any, Out any](idField string, fn func(context.Context, In) (Out, error)) logical.OperationFunc {
 	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-		raw := make(map[string]any, len(req.Data)+1)
-		for k, v := range req.Data {
-			raw[strings.ReplaceAll(k, "_", "")] = v // SecretString and secret_string alike
-		}
-		if name, ok := d.Raw["name"].(string); ok && idField != "" {
-			raw[idField] = name
-		}
-		in, err := decode[In](raw)
+		in, err := decodeInput[In](req, d, idField)
 		if err != nil {
-			return nil, logical.InvalidRequest("invalid request body: %s", jsonProblem(err))
+			return nil, err
 		}
 		out, err := fn(ctx, in)
 		if err != nil {
@@ -145,6 +175,39 @@ func call[In any, Out any](idField string, fn func(context.Context, In) (Out, er
 		}
 		return outputResponse(out)
 	}
+}
+
+// callOut is call with an output converted to response data by data
+// instead of a JSON round trip.
+func callOut[In any, Out any](idField string, fn func(context.Context, In) (Out, error), data func(Out) map[string]any) logical.OperationFunc {
+	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		in, err := decodeInput[In](req, d, idField)
+		if err != nil {
+			return nil, err
+		}
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		return logical.DataResponse(data(out)), nil
+	}
+}
+
+// decodeInput decodes the request data, and the secret named by the path
+// into idField, as In.
+func decodeInput[In any](req *logical.Request, d *logical.FieldData, idField string) (In, error) {
+	raw := make(map[string]any, len(req.Data)+1)
+	for k, v := range req.Data {
+		raw[strings.ReplaceAll(k, "_", "")] = v // SecretString and secret_string alike
+	}
+	if name, ok := d.Raw["name"].(string); ok && idField != "" {
+		raw[idField] = name
+	}
+	in, err := decode[In](raw)
+	if err != nil {
+		return in, logical.InvalidRequest("invalid request body: %s", jsonProblem(err))
+	}
+	return in, nil
 }
 
 // decode turns request data into In. Values given as strings where a

@@ -2,7 +2,9 @@ package awssm
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/kinko-dev/kinko/internal/secrets/awssm/store"
 )
@@ -44,4 +46,28 @@ func FuzzDecode(f *testing.F) {
 		_, _ = decode[store.DeleteSecretInput](raw)
 		_, _ = decode[store.ListSecretsInput](raw)
 	})
+}
+
+// TestSecretValueDataMatchesRoundTrip: the direct GetSecretValue output is
+// what the generic JSON round trip gives, without its null fields.
+func TestSecretValueDataMatchesRoundTrip(t *testing.T) {
+	str := "s3cret"
+	created := time.Date(2026, 3, 1, 10, 0, 0, 123000000, time.UTC)
+	for _, out := range []*store.GetSecretValueOutput{
+		{ARN: "arn:x", Name: "n", VersionId: "v", SecretString: &str, VersionStages: []string{"AWSCURRENT", "x"}, CreatedDate: created},
+		{ARN: "arn:y", Name: "b", VersionId: "w", SecretBinary: []byte{0, 1, 2, 255}, VersionStages: []string{}, CreatedDate: created},
+	} {
+		want, err := outputResponse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want.Data {
+			if v == nil {
+				delete(want.Data, k) // the direct output leaves out the absent value, as AWS does
+			}
+		}
+		if got := secretValueData(out); !reflect.DeepEqual(got, want.Data) {
+			t.Errorf("direct %#v\nround trip %#v", got, want.Data)
+		}
+	}
 }

@@ -2,7 +2,9 @@ package awssm
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"time"
 
 	"github.com/kinko-dev/kinko/internal/logical"
 	"github.com/kinko-dev/kinko/internal/secrets/awssm/store"
@@ -17,10 +19,10 @@ func (b *Backend) paths() []*logical.Path {
 	}
 	s := b.st
 	secrets := byName("secrets", opMap{
-		logical.ReadOperation:   call("SecretId", s.GetSecretValue),
+		logical.ReadOperation:   callOut("SecretId", s.GetSecretValue, secretValueData),
 		logical.CreateOperation: call("Name", s.CreateSecret),
 		logical.UpdateOperation: createOrPut(call("Name", s.CreateSecret), call("SecretId", s.PutSecretValue)),
-		logical.DeleteOperation: call("SecretId", s.DeleteSecret),
+		logical.DeleteOperation: b.afterChange(call("SecretId", s.DeleteSecret)),
 	}, "Read (GetSecretValue), create (CreateSecret), add a version (PutSecretValue) or delete (DeleteSecret) a secret.")
 	secrets.ExistenceCheck = b.exists
 	return []*logical.Path{
@@ -30,7 +32,7 @@ func (b *Backend) paths() []*logical.Path {
 		byName("versions", opMap{logical.ReadOperation: call("SecretId", s.ListSecretVersionIds)}, "ListSecretVersionIds."),
 		byName("metadata", opMap{logical.UpdateOperation: call("SecretId", s.UpdateSecret)}, "UpdateSecret."),
 		byName("stage", opMap{logical.UpdateOperation: call("SecretId", s.UpdateSecretVersionStage)}, "UpdateSecretVersionStage: move a staging label."),
-		byName("restore", opMap{logical.UpdateOperation: call("SecretId", s.RestoreSecret)}, "RestoreSecret: cancel a scheduled deletion."),
+		byName("restore", opMap{logical.UpdateOperation: b.afterChange(call("SecretId", s.RestoreSecret))}, "RestoreSecret: cancel a scheduled deletion."),
 		byName("tags", opMap{
 			logical.UpdateOperation: call("SecretId", noOutput(s.TagResource)),
 			logical.DeleteOperation: call("SecretId", noOutput(s.UntagResource)),
@@ -40,8 +42,10 @@ func (b *Backend) paths() []*logical.Path {
 			logical.UpdateOperation: call("SecretId", s.PutResourcePolicy),
 			logical.DeleteOperation: call("SecretId", s.DeleteResourcePolicy),
 		}, "The secret's resource policy."),
-		byName("rotate", opMap{logical.UpdateOperation: call("SecretId", s.RotateSecret)}, "RotateSecret: configure and start a rotation."),
-		byName("cancel-rotate", opMap{logical.UpdateOperation: call("SecretId", s.CancelRotateSecret)}, "CancelRotateSecret."),
+		byName("rotate", opMap{logical.UpdateOperation: b.handleRotate}, "RotateSecret: configure and start a rotation."),
+		byName("cancel-rotate", opMap{logical.UpdateOperation: b.handleCancelRotate}, "CancelRotateSecret: turn rotation off, abandon an unfinished one."),
+		byName("rotation", opMap{logical.ReadOperation: b.handleRotationStatus},
+			"The secret's rotation: configuration, and the step, error and retry time of an unfinished or failed rotation."),
 		{Pattern: "list", TakesArbitraryInput: true, Operations: opMap{logical.UpdateOperation: call("", s.ListSecrets)},
 			HelpSynopsis: "ListSecrets with Filters, MaxResults, NextToken, SortOrder."},
 		{Pattern: "random-password", TakesArbitraryInput: true, Operations: opMap{
@@ -52,6 +56,25 @@ func (b *Backend) paths() []*logical.Path {
 
 func randomPassword(_ context.Context, in store.GetRandomPasswordInput) (*store.GetRandomPasswordOutput, error) {
 	return store.GetRandomPassword(in)
+}
+
+// secretValueData is GetSecretValue's output as response data, built
+// directly (the hot path: no JSON round trip), with the same shape the
+// round trip gives: AWS names, RFC 3339 dates, base64 binary.
+func secretValueData(o *store.GetSecretValueOutput) map[string]any {
+	stages := make([]any, len(o.VersionStages))
+	for i, s := range o.VersionStages {
+		stages[i] = s
+	}
+	data := map[string]any{"ARN": o.ARN, "Name": o.Name, "VersionId": o.VersionId, "VersionStages": stages,
+		"CreatedDate": o.CreatedDate.Format(time.RFC3339Nano)}
+	if o.SecretString != nil {
+		data["SecretString"] = *o.SecretString
+	}
+	if o.SecretBinary != nil {
+		data["SecretBinary"] = base64.StdEncoding.EncodeToString(o.SecretBinary)
+	}
+	return data
 }
 
 // createOrPut sends a write of an existing secret to PutSecretValue,
