@@ -52,28 +52,41 @@ func parseAuthorization(h string) (*authHeader, error) {
 	if !ok {
 		return nil, authErr(http.StatusBadRequest, "IncompleteSignatureException", "Authorization must be "+algorithm)
 	}
-	fields := map[string]string{}
-	for _, part := range strings.Split(rest, ",") {
+	var cred, signedHeaders, signature string
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok || v == "" {
 			return nil, authErr(http.StatusBadRequest, "IncompleteSignatureException", "malformed Authorization header")
 		}
-		if _, dup := fields[k]; dup {
+		var dst *string
+		switch k {
+		case "Credential":
+			dst = &cred
+		case "SignedHeaders":
+			dst = &signedHeaders
+		case "Signature":
+			dst = &signature
+		default:
+			continue
+		}
+		if *dst != "" {
 			return nil, authErr(http.StatusBadRequest, "IncompleteSignatureException", "duplicate "+k+" in Authorization header")
 		}
-		fields[k] = v
+		*dst = v
 	}
-	scope := strings.Split(fields["Credential"], "/")
-	if len(scope) != 5 || scope[4] != "aws4_request" || fields["SignedHeaders"] == "" || fields["Signature"] == "" {
+	scope := strings.Split(cred, "/")
+	if len(scope) != 5 || scope[4] != "aws4_request" || signedHeaders == "" || signature == "" {
 		return nil, authErr(http.StatusBadRequest, "IncompleteSignatureException",
 			"Authorization needs Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders and Signature")
 	}
-	sig, err := hex.DecodeString(fields["Signature"])
+	sig, err := hex.DecodeString(signature)
 	if err != nil || len(sig) != sha256.Size {
 		return nil, authErr(http.StatusBadRequest, "IncompleteSignatureException", "Signature must be 64 hex digits")
 	}
 	return &authHeader{akid: scope[0], date: scope[1], region: scope[2], service: scope[3],
-		signed: strings.Split(fields["SignedHeaders"], ";"), signature: sig}, nil
+		signed: strings.Split(signedHeaders, ";"), signature: sig}, nil
 }
 
 // Verify checks r (whose body is body) and returns the access key ID.
@@ -162,30 +175,58 @@ func (v *SigV4) signingKey(secret string, ah *authHeader) []byte {
 // canonicalRequest builds SigV4's canonical request.
 func canonicalRequest(r *http.Request, signed []string, payload string) string {
 	var b strings.Builder
-	b.WriteString(r.Method + "\n")
-	b.WriteString(canonicalURI(r.URL.EscapedPath()) + "\n")
-	b.WriteString(canonicalQuery(r.URL.Query()) + "\n")
+	b.Grow(256)
+	b.WriteString(r.Method)
+	b.WriteByte('\n')
+	b.WriteString(canonicalURI(r.URL.EscapedPath()))
+	b.WriteByte('\n')
+	if r.URL.RawQuery != "" {
+		b.WriteString(canonicalQuery(r.URL.Query()))
+	}
+	b.WriteByte('\n')
 	for _, h := range signed {
-		var vals []string
+		b.WriteString(h)
+		b.WriteByte(':')
 		switch {
 		case h == "host":
-			vals = []string{r.Host}
+			writeTrimmed(&b, r.Host)
 		case h == "content-length" && r.Header.Get("Content-Length") == "" && r.ContentLength >= 0:
-			vals = []string{strconv.FormatInt(r.ContentLength, 10)} // Go keeps it out of Header
+			b.WriteString(strconv.FormatInt(r.ContentLength, 10)) // Go keeps it out of Header
 		default:
-			vals = r.Header.Values(h)
+			for i, v := range r.Header[http.CanonicalHeaderKey(h)] {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				writeTrimmed(&b, v)
+			}
 		}
-		for i, v := range vals {
-			vals[i] = strings.Join(strings.Fields(v), " ")
-		}
-		b.WriteString(h + ":" + strings.Join(vals, ",") + "\n")
+		b.WriteByte('\n')
 	}
-	b.WriteString("\n" + strings.Join(signed, ";") + "\n" + payload)
+	b.WriteByte('\n')
+	for i, h := range signed {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(h)
+	}
+	b.WriteByte('\n')
+	b.WriteString(payload)
 	return b.String()
 }
 
+// writeTrimmed writes v with leading and trailing spaces removed and
+// inner runs of spaces collapsed to one, as SigV4 canonicalises values.
+func writeTrimmed(b *strings.Builder, v string) {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") && !strings.ContainsAny(v, "\t\n\r\v\f") {
+		b.WriteString(v)
+		return
+	}
+	b.WriteString(strings.Join(strings.Fields(v), " "))
+}
+
 func canonicalURI(p string) string {
-	if p == "" {
+	if p == "" || p == "/" {
 		return "/"
 	}
 	segs := strings.Split(p, "/")

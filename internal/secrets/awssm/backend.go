@@ -177,22 +177,6 @@ func call[In any, Out any](idField string, fn func(context.Context, In) (Out, er
 	}
 }
 
-// callOut is call with an output converted to response data by data
-// instead of a JSON round trip.
-func callOut[In any, Out any](idField string, fn func(context.Context, In) (Out, error), data func(Out) map[string]any) logical.OperationFunc {
-	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-		in, err := decodeInput[In](req, d, idField)
-		if err != nil {
-			return nil, err
-		}
-		out, err := fn(ctx, in)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		return logical.DataResponse(data(out)), nil
-	}
-}
-
 // decodeInput decodes the request data, and the secret named by the path
 // into idField, as In.
 func decodeInput[In any](req *logical.Request, d *logical.FieldData, idField string) (In, error) {

@@ -19,7 +19,7 @@ func (b *Backend) paths() []*logical.Path {
 	}
 	s := b.st
 	secrets := byName("secrets", opMap{
-		logical.ReadOperation:   callOut("SecretId", s.GetSecretValue, secretValueData),
+		logical.ReadOperation:   b.handleGetSecretValue,
 		logical.CreateOperation: call("Name", s.CreateSecret),
 		logical.UpdateOperation: createOrPut(call("Name", s.CreateSecret), call("SecretId", s.PutSecretValue)),
 		logical.DeleteOperation: b.afterChange(call("SecretId", s.DeleteSecret)),
@@ -56,6 +56,35 @@ func (b *Backend) paths() []*logical.Path {
 
 func randomPassword(_ context.Context, in store.GetRandomPasswordInput) (*store.GetRandomPasswordOutput, error) {
 	return store.GetRandomPassword(in)
+}
+
+// handleGetSecretValue is GetSecretValue, the hot path: its three string
+// fields are read directly (AWS names or snake_case), not through the
+// generic JSON decode.
+func (b *Backend) handleGetSecretValue(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	in := store.GetSecretValueInput{}
+	for _, f := range []struct {
+		dst         *string
+		aws, snaked string
+	}{{&in.VersionId, "VersionId", "version_id"}, {&in.VersionStage, "VersionStage", "version_stage"}} {
+		for _, k := range []string{f.aws, f.snaked} {
+			v, ok := req.Data[k]
+			if !ok || v == nil {
+				continue
+			}
+			str, ok := v.(string)
+			if !ok {
+				return nil, logical.InvalidRequest("invalid request body: field %s must be string, not %T", f.aws, v)
+			}
+			*f.dst = str
+		}
+	}
+	in.SecretId, _ = d.Raw["name"].(string)
+	out, err := b.st.GetSecretValue(ctx, in)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return logical.DataResponse(secretValueData(out)), nil
 }
 
 // secretValueData is GetSecretValue's output as response data, built

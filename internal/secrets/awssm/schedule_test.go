@@ -60,10 +60,10 @@ func (f *schedFixture) start() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.b = b // before Initialize: the scheduler it starts may call the hook at once
 	if err := b.Initialize(context.Background(), f.st); err != nil {
 		f.t.Fatal(err)
 	}
-	f.b = b
 	f.t.Cleanup(func() { b.Cleanup(context.Background()) })
 }
 
