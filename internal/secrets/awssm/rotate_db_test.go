@@ -20,6 +20,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/kinko-dev/kinko/internal/secrets/awssm"
+	"github.com/kinko-dev/kinko/internal/secrets/awssm/dbrotate"
 	"github.com/kinko-dev/kinko/internal/secrets/database/dbtest"
 )
 
@@ -332,5 +333,94 @@ func TestAlternatingRotationNeedsTaggedMaster(t *testing.T) {
 	}
 	if err := app.open(ctx); err != nil {
 		t.Fatalf("a failed rotation broke the current credentials: %v", err)
+	}
+}
+
+// TestHookFailingAtTestSecretKeepsOldPassword: a rotation hook that
+// changes a database user (alternating users, as AWS's template does)
+// and then fails at testSecret leaves AWSCURRENT, and its password,
+// working; the retry finishes the same rotation.
+func TestHookFailingAtTestSecretKeepsOldPassword(t *testing.T) {
+	f := newDBFixture(t, "mysql")
+	e := newRotEnv(t)
+	ctx := context.Background()
+	sfx := dbtest.Suffix()
+	app := f.user(t, "rot_"+sfx, "Initial-Pass-1", false)
+	master := f.user(t, "rotm_"+sfx, "Master-Pass-1", true)
+	name := "db/hooked"
+	v, _ := json.Marshal(app)
+	if _, err := e.sm.CreateSecret(ctx, &sm.CreateSecretInput{Name: &name, SecretString: aws.String(string(v))}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(ctx context.Context, ev event, stage, version string) (dbrotate.Creds, error) {
+		in := &sm.GetSecretValueInput{SecretId: &ev.SecretId, VersionStage: &stage}
+		if version != "" {
+			in.VersionId = &version
+		}
+		out, err := e.sm.GetSecretValue(ctx, in)
+		if err != nil {
+			return dbrotate.Creds{}, err
+		}
+		return dbrotate.ParseCreds(aws.ToString(out.SecretString))
+	}
+	l := &lambda{sm: e.sm}
+	l.newValue = func(ctx context.Context, ev event) (string, error) {
+		cur, err := read(ctx, ev, "AWSCURRENT", "")
+		if err != nil {
+			return "", err
+		}
+		pw, err := e.sm.GetRandomPassword(ctx, &sm.GetRandomPasswordInput{ExcludeCharacters: aws.String(`/@"'\`)})
+		if err != nil {
+			return "", err
+		}
+		cur.Username, cur.Password = dbrotate.CloneUsername(cur.Engine, cur.Username), aws.ToString(pw.RandomPassword)
+		b, err := json.Marshal(cur)
+		return string(b), err
+	}
+	l.set = func(ctx context.Context, ev event) error {
+		cur, err := read(ctx, ev, "AWSCURRENT", "")
+		if err != nil {
+			return err
+		}
+		pending, err := read(ctx, ev, "AWSPENDING", ev.ClientRequestToken)
+		if err != nil {
+			return err
+		}
+		m := dbrotate.Creds{Engine: master.Engine, Host: master.Host, Port: master.Port, Username: master.Username, Password: master.Password}
+		return dbrotate.SetAlternating(ctx, m, cur, pending)
+	}
+	l.setFail("testSecret")
+	e.httpHook("mysql-rotator", l)
+	if _, err := e.sm.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &name, RotationLambdaARN: aws.String("mysql-rotator")}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitRotation(name, failedAt("testSecret"))
+	var cur dbCreds
+	if err := json.Unmarshal([]byte(e.value(name, "AWSCURRENT")), &cur); err != nil {
+		t.Fatal(err)
+	}
+	if cur.Username != app.Username || cur.Password != app.Password {
+		t.Fatal("AWSCURRENT changed by a rotation that failed at testSecret")
+	}
+	if err := cur.open(ctx); err != nil {
+		t.Fatalf("the old password stopped working after a failed testSecret: %v", err)
+	}
+	l.setFail("")
+	t1 := time.Now()
+	if _, err := e.sm.RotateSecret(ctx, &sm.RotateSecretInput{SecretId: &name}); awsCode(err) != "InvalidRequestException" {
+		t.Fatalf("rotate during a failed rotation: %v", err)
+	}
+	e.waitRotation(name, rotatedSince(t1))
+	if err := json.Unmarshal([]byte(e.value(name, "AWSCURRENT")), &cur); err != nil {
+		t.Fatal(err)
+	}
+	if cur.Username != app.Username+"_clone" {
+		t.Fatalf("after the retry AWSCURRENT is user %s", cur.Username)
+	}
+	if err := cur.open(ctx); err != nil {
+		t.Fatalf("the new credentials do not log in: %v", err)
+	}
+	if err := app.open(ctx); err != nil {
+		t.Fatalf("AWSPREVIOUS stopped working: %v", err)
 	}
 }

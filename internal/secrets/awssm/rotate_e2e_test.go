@@ -99,6 +99,11 @@ func failedAt(step string) func(map[string]any) bool {
 // moves AWSCURRENT; failAt makes a step fail.
 type lambda struct {
 	sm *sm.Client
+	// newValue and set, when not nil, make the pending value and carry
+	// out setSecret (a database rotation); by default the value is
+	// "rotated-<token>" and setSecret does nothing.
+	newValue func(ctx context.Context, ev event) (string, error)
+	set      func(ctx context.Context, ev event) error
 
 	mu     sync.Mutex
 	steps  []string
@@ -133,10 +138,21 @@ func (l *lambda) handle(ctx context.Context, ev event) error {
 		if err == nil {
 			return nil
 		}
+		value := "rotated-" + ev.ClientRequestToken
+		if l.newValue != nil {
+			if value, err = l.newValue(ctx, ev); err != nil {
+				return err
+			}
+		}
 		_, err = l.sm.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: &ev.SecretId, ClientRequestToken: &ev.ClientRequestToken,
-			SecretString: aws.String("rotated-" + ev.ClientRequestToken), VersionStages: []string{"AWSPENDING"}})
+			SecretString: &value, VersionStages: []string{"AWSPENDING"}})
 		return err
-	case "setSecret", "testSecret":
+	case "setSecret":
+		if l.set != nil {
+			return l.set(ctx, ev)
+		}
+		return nil
+	case "testSecret":
 		return nil
 	case "finishSecret":
 		desc, err := l.sm.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &ev.SecretId})
