@@ -58,6 +58,7 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		newUnwrapCmd(c),
 		newAuditCmd(c),
 		newLeaseCmd(c),
+		newRunCmd(c),
 	)
 	return root
 }
