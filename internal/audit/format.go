@@ -94,6 +94,9 @@ func (f formatter) request(e *enc, in *Input) {
 	if in.Auth != nil {
 		f.accessor(e, "client_token_accessor", in.Auth.Accessor)
 	}
+	// the AWS access key that signed the request (a public ID, as AWS's
+	// own logs show it), so requests can be traced to the key
+	e.strField("access_key_id", r.AccessKeyID)
 	e.field("namespace")
 	e.b = append(e.b, `{"id":"root"}`...)
 	e.field("path")

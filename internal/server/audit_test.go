@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	vault "github.com/hashicorp/vault/api"
 
 	"github.com/kinko-dev/kinko/internal/audit"
@@ -185,5 +187,39 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuditAWSRequests: requests through the AWS front end are audited
+// like any other, with the access key that signed them and no secret.
+func TestAuditAWSRequests(t *testing.T) {
+	ts, c, logPath := auditServer(t)
+	if err := c.Sys().Mount("aws-sm", &vault.MountInput{Type: "aws-sm"}); err != nil {
+		t.Fatal(err)
+	}
+	akid, secret := testserver.AccessKey(t, c)
+	client := testserver.SecretsManager(t, ts.Addr, akid, secret)
+	ctx := context.Background()
+	value := "aws-value-8c1f2e"
+	if _, err := client.CreateSecret(ctx, &sm.CreateSecretInput{Name: aws.String("audited"), SecretString: aws.String(value)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String("audited")}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.ReadFile(logPath)
+	must(t, err)
+	if bytes.Contains(log, []byte(value)) || bytes.Contains(log, []byte(secret)) {
+		t.Fatal("the audit log holds a secret value or the access key's secret")
+	}
+	var found bool
+	for _, line := range bytes.Split(log, []byte("\n")) {
+		if bytes.Contains(line, []byte(`"path":"aws-sm/secrets/audited"`)) && bytes.Contains(line, []byte(`"operation":"read"`)) &&
+			bytes.Contains(line, []byte(`"access_key_id":"`+akid+`"`)) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no audit entry of the GetSecretValue with access_key_id %s:\n%s", akid, log)
 	}
 }
