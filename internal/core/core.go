@@ -90,6 +90,8 @@ type unsealedState struct {
 	detectorImpl *detect.Detector
 	// leases registers, renews and revokes the leases of dynamic secrets.
 	leases *expiration.Manager
+	// tokenWatch revokes tokens holding leases when they expire.
+	tokenWatch *tokenWatch
 	// accessKeys are the AWS-style keys that stand for tokens.
 	accessKeys *accessKeys
 	// passwords holds the password policies (sys/policies/password).

@@ -92,6 +92,11 @@ func (c *Core) registerLease(ctx context.Context, st *unsealedState, e *routeEnt
 		}
 		return fmt.Errorf("failed to register lease: %w", err)
 	}
+	if tokenHash != "" && st.tokenWatch != nil {
+		if te, err := st.tokens.LookupHash(ctx, tokenHash); err == nil && te != nil && !te.ExpireTime.IsZero() {
+			st.tokenWatch.watch(tokenHash, te.ExpireTime)
+		}
+	}
 	return nil
 }
 

@@ -233,3 +233,39 @@ func TestRevokeForceAndPrefix(t *testing.T) {
 		t.Fatalf("leases left: %v", n)
 	}
 }
+
+// TestLeasesDieWithTheirTokensExpiry: when a token holding leases
+// expires, its leases are revoked then, not at the next token tidy.
+func TestLeasesDieWithTheirTokensExpiry(t *testing.T) {
+	f := newLeaseFixture(t, inmem.New())
+	f.do(t, logical.UpdateOperation, "sys/policies/acl/app", f.root, map[string]any{"policy": `path "db/creds/*" { capabilities = ["read"] }`})
+	short := f.do(t, logical.UpdateOperation, "auth/token/create", f.root, map[string]any{"policies": []string{"app"}, "ttl": "1s"}).Auth.ClientToken
+	renewed := f.do(t, logical.UpdateOperation, "auth/token/create", f.root, map[string]any{"policies": []string{"app"}, "ttl": "2s"}).Auth.ClientToken
+	_, user := f.creds(t, short)
+	_, kept := f.creds(t, renewed)
+	f.do(t, logical.UpdateOperation, "auth/token/renew", f.root, map[string]any{"token": renewed, "increment": "1h"})
+	start := time.Now()
+	f.waitRevoked(t, user) // tidyInterval is a minute: this is the watch
+	if waited := time.Since(start); waited > 30*time.Second {
+		t.Fatalf("revoked only after %s", waited)
+	}
+	// the renewed token is looked at when its first expiry passes and
+	// watched again at its new one; its lease stays
+	w := f.c.state.Load().tokenWatch
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		w.mu.Lock()
+		_, at, ok := w.q.Peek()
+		w.mu.Unlock()
+		if ok && at.After(time.Now().Add(30*time.Minute)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the renewed token is not watched at its new expiry (next %v %v)", at, ok)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the watch
+	}
+	if f.eng.isRevoked(kept) {
+		t.Fatal("a renewed token's lease was revoked at its first expiry")
+	}
+}

@@ -75,6 +75,10 @@ func (c *Core) buildState(ctx context.Context) (*unsealedState, error) {
 		return nil, err
 	}
 	go c.tidyLoop(bg, tokens)
+	st.tokenWatch = newTokenWatch()
+	go st.tokenWatch.run(bg, c.conf.Now, tokens, func(err error) {
+		c.logger.Warn("could not revoke an expired token holding leases; will retry", "error", err)
+	})
 	return st, nil
 }
 
