@@ -59,6 +59,7 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		newAuditCmd(c),
 		newLeaseCmd(c),
 		newRunCmd(c),
+		newAgentCmd(c),
 	)
 	return root
 }
