@@ -53,6 +53,7 @@ import (
 	"github.com/kinko-dev/kinko/internal/agent/awsagent"
 	"github.com/kinko-dev/kinko/internal/agent/proxy"
 	"github.com/kinko-dev/kinko/internal/agent/ssrf"
+	"github.com/kinko-dev/kinko/internal/agent/template"
 )
 
 // Options are what the configuration file does not say.
@@ -77,6 +78,8 @@ type Agent struct {
 	Proxy *proxy.Proxy
 	// AWS is the AWS Secrets Manager endpoint (nil without its block).
 	AWS *awsagent.Server
+	// Templates renders the template blocks (nil without any).
+	Templates *template.Runner
 
 	servers    []*http.Server
 	proxyAddrs []string
@@ -114,9 +117,23 @@ func Start(ctx context.Context, cfg *Config, opts Options) (*Agent, error) {
 			return nil, err
 		}
 	}
+	var files []*template.File
+	for _, fc := range cfg.Templates {
+		f, err := template.NewFile(fc)
+		if err != nil {
+			a.closeListeners()
+			return nil, err
+		}
+		files = append(files, f)
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.goRun(func() { a.Auth.Run(runCtx) })
+	if len(files) > 0 {
+		a.Templates = &template.Runner{Files: files, Source: a.Source(), Interval: cfg.TemplateInterval,
+			Logger: log.With("component", "template")}
+		a.goRun(func() { a.Templates.Run(runCtx) })
+	}
 	if a.Proxy != nil {
 		a.goRun(func() { a.Proxy.Run(runCtx) })
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -512,4 +513,31 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+}
+
+// TestTemplateRenderedAndRerenderedOnRotation: a template block renders a
+// file with the agent's token, atomically and 0600, runs its command, and
+// renders it again when the secret changes.
+func TestTemplateRenderedAndRerenderedOnRotation(t *testing.T) {
+	e := newEnv(t, nil)
+	e.putKV("app", "one")
+	dest, marker := e.path("app.conf"), e.path("reloaded")
+	e.start(fmt.Sprintf(`
+template {
+  contents    = "v = {{ with secret \"secret/data/app\" }}{{ .Data.data.v }}{{ end }}"
+  destination = %q
+  command     = ["/bin/sh", "-c", "echo reload >> %s"]
+}
+template_config { static_secret_render_interval = "100ms" }`, dest, marker))
+	read := func() string { b, _ := os.ReadFile(dest); return string(b) }
+	waitFor(t, 10*time.Second, "the first render", func() bool { return read() == "v = one" })
+	if st, err := os.Stat(dest); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("rendered file mode: %v %v", st, err)
+	}
+	e.putKV("app", "two")
+	waitFor(t, 10*time.Second, "the re-render after rotation", func() bool { return read() == "v = two" })
+	waitFor(t, 10*time.Second, "the command after each change", func() bool {
+		b, _ := os.ReadFile(marker)
+		return strings.Count(string(b), "reload") == 2
+	})
 }

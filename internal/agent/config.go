@@ -17,6 +17,7 @@ import (
 	"github.com/kinko-dev/kinko/internal/agent/autoauth"
 	"github.com/kinko-dev/kinko/internal/agent/awsagent"
 	"github.com/kinko-dev/kinko/internal/agent/proxy"
+	"github.com/kinko-dev/kinko/internal/agent/template"
 )
 
 // Config is the agent's configuration file, in Vault Agent's HCL shape
@@ -34,8 +35,12 @@ type Config struct {
 	AllowForwarded bool
 	// ExitAfterAuth makes the agent log in, write its sinks and exit.
 	ExitAfterAuth bool
-	LogLevel      string
-	LogFormat     string
+	// Templates are rendered files (template blocks), re-rendered every
+	// TemplateInterval (template_config static_secret_render_interval).
+	Templates        []template.FileConfig
+	TemplateInterval time.Duration
+	LogLevel         string
+	LogFormat        string
 }
 
 // VaultConfig is the vault (or kinko) block: the server to talk to.
@@ -94,7 +99,7 @@ type AgentTokenConfig struct {
 }
 
 var topKeys = keys("vault", "kinko", "auto_auth", "cache", "listener", "aws_secrets_manager", "agent_token",
-	"allow_forwarded", "exit_after_auth", "log_level", "log_format")
+	"template", "template_config", "allow_forwarded", "exit_after_auth", "log_level", "log_format")
 
 // LoadConfig reads and parses a config file.
 func LoadConfig(path string) (*Config, error) {
@@ -147,7 +152,7 @@ func ParseConfig(text string) (c *Config, err error) {
 		return nil, err
 	}
 	c = &Config{AllowForwarded: top.AllowForwarded, ExitAfterAuth: top.ExitAfterAuth, LogLevel: top.LogLevel, LogFormat: top.LogFormat}
-	for _, step := range []func(*Config, *ast.ObjectList) error{parseVault, parseAutoAuth, parseCache, parseListeners, parseAWS, parseAgentToken} {
+	for _, step := range []func(*Config, *ast.ObjectList) error{parseVault, parseAutoAuth, parseCache, parseListeners, parseAWS, parseAgentToken, parseTemplates} {
 		if err := step(c, list); err != nil {
 			return nil, err
 		}
@@ -163,8 +168,8 @@ func (c *Config) validate() error {
 	if serves && c.AgentToken.File == "" && c.AgentToken.Env == "" {
 		return errors.New("config: agent_token { file = ... } or { env = ... } is required to serve listeners: every local request must carry it")
 	}
-	if !serves && !c.ExitAfterAuth && len(c.AutoAuth.Sinks) == 0 {
-		return errors.New("config: nothing to do: add a listener, an aws_secrets_manager block or a sink")
+	if !serves && !c.ExitAfterAuth && len(c.AutoAuth.Sinks) == 0 && len(c.Templates) == 0 {
+		return errors.New("config: nothing to do: add a listener, an aws_secrets_manager block, a template or a sink")
 	}
 	return nil
 }
@@ -518,4 +523,60 @@ func duration(name, s string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("config: %s %q: want a positive duration such as 30s or 5m", name, s)
 	}
 	return d, nil
+}
+
+// parseTemplates reads template blocks (Vault Agent's shape) and
+// template_config { static_secret_render_interval }.
+func parseTemplates(c *Config, list *ast.ObjectList) error {
+	for _, it := range list.Filter("template").Items {
+		var t struct {
+			Source         string   `hcl:"source"`
+			Contents       string   `hcl:"contents"`
+			Destination    string   `hcl:"destination"`
+			Perms          string   `hcl:"perms"`
+			User           string   `hcl:"user"`
+			Group          string   `hcl:"group"`
+			Command        []string `hcl:"command"`
+			CommandTimeout string   `hcl:"command_timeout"`
+		}
+		if err := decodeBlock("template", it, &t, keys("source", "contents", "destination", "perms", "user", "group", "command", "command_timeout")); err != nil {
+			return err
+		}
+		fc := template.FileConfig{Source: t.Source, Contents: t.Contents, Destination: t.Destination, User: t.User, Group: t.Group, Command: t.Command}
+		if t.Perms != "" {
+			m, err := strconv.ParseUint(t.Perms, 8, 32)
+			if err != nil || m > 0o777 {
+				return fmt.Errorf("config: template %s: perms %q: want an octal mode such as 0600", t.Destination, t.Perms)
+			}
+			fc.Perms = os.FileMode(m)
+		}
+		d, err := duration("template command_timeout", t.CommandTimeout, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		fc.CommandTimeout = d
+		if t.Destination == "" || (t.Source == "") == (t.Contents == "") {
+			return errors.New("config: a template needs a destination and exactly one of source and contents")
+		}
+		c.Templates = append(c.Templates, fc)
+	}
+	c.TemplateInterval = 5 * time.Minute // Vault Agent's default for static secrets
+	items := list.Filter("template_config").Items
+	if len(items) > 1 {
+		return errors.New("config: only one template_config block is allowed")
+	}
+	if len(items) == 1 {
+		var tc struct {
+			Interval string `hcl:"static_secret_render_interval"`
+		}
+		if err := decodeBlock("template_config", items[0], &tc, keys("static_secret_render_interval")); err != nil {
+			return err
+		}
+		d, err := duration("template_config static_secret_render_interval", tc.Interval, c.TemplateInterval)
+		if err != nil {
+			return err
+		}
+		c.TemplateInterval = d
+	}
+	return nil
 }

@@ -244,3 +244,36 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestTemplateConfig(t *testing.T) {
+	base := `auto_auth {
+  method "approle" { config = { role_id_file_path = "/r" } }
+}
+`
+	c, err := ParseConfig(base + `template {
+  source      = "/etc/app.tmpl"
+  destination = "/run/app.conf"
+  perms       = "0640"
+  command     = ["systemctl", "reload", "app"]
+}
+template_config { static_secret_render_interval = "2m" }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Templates) != 1 || c.Templates[0].Perms != 0o640 || c.Templates[0].Destination != "/run/app.conf" ||
+		len(c.Templates[0].Command) != 3 || c.TemplateInterval != 2*time.Minute {
+		t.Fatalf("parsed %+v interval %s", c.Templates, c.TemplateInterval)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{`template { destination = "/x" }`, "exactly one of source and contents"},
+		{`template { contents = "x" }`, "needs a destination"},
+		{`template { contents = "x" destination = "/x" perms = "999" }`, "octal mode"},
+		{`template { contents = "x" destination = "/x" nope = 1 }`, "nope"},
+		{`template { contents = "x" destination = "/x" }
+template_config { static_secret_render_interval = "-1s" }`, "positive duration"},
+	} {
+		if _, err := ParseConfig(base + tc.text); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.text, err, tc.want)
+		}
+	}
+}
