@@ -11,10 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kinko-dev/kinko/internal/agent"
+	"github.com/kinko-dev/kinko/internal/agent/envexec"
 )
 
 type agentFlags struct {
 	config, logLevel, logFormat string
+	command                     []string // kinko agent exec -- COMMAND
 }
 
 // newAgentCmd builds `kinko agent`.
@@ -55,10 +57,41 @@ config or a listener that cannot start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAgent(cmd, c, f) },
 	}
+	addAgentFlags(cmd, &f)
+	cmd.AddCommand(newAgentExecCmd(c))
+	return cmd
+}
+
+func addAgentFlags(cmd *cobra.Command, f *agentFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", `path to the agent's HCL configuration ("-" reads standard input)`)
 	fl.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn, error (default: the config's log_level, else info)")
 	fl.StringVar(&f.logFormat, "log-format", "", "log format: standard or json (default: the config's log_format, else standard)")
+}
+
+// newAgentExecCmd builds "kinko agent exec": the agent as a process
+// supervisor (Vault Agent's exec mode).
+func newAgentExecCmd(c *cli) *cobra.Command {
+	var f agentFlags
+	cmd := &cobra.Command{
+		Use:   "exec -config=FILE [-- COMMAND [ARGS...]]",
+		Short: "Run a program with the agent's env_template secrets in its environment",
+		Long: `Runs the agent (auto-auth and whatever else its config serves) and starts
+COMMAND (or the config's exec { command = [...] }) with the variables of
+its env_template "NAME" { contents = "..." } blocks in its environment,
+rendered with the agent's token. Signals are passed on to the command;
+every template_config static_secret_render_interval the variables are
+rendered again, and when one changed the command is restarted (exec
+restart_on_secret_changes = "always", the default; restart_stop_signal,
+SIGTERM by default, stops it) or left alone ("never"). The agent exits
+with the command's exit code. Values are never printed.`,
+		Example: `  $ kinko agent exec -config=/etc/kinko/agent.hcl -- ./server --port 8080`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.command = args
+			return runAgent(cmd, c, f)
+		},
+	}
+	addAgentFlags(cmd, &f)
 	return cmd
 }
 
@@ -95,6 +128,9 @@ func runAgent(cmd *cobra.Command, c *cli, f agentFlags) error {
 			return fail(exitLocal, "Error: stopped before logging in")
 		}
 		return nil
+	}
+	if cfg.Exec != nil || len(f.command) > 0 {
+		return superviseChild(cmd, c, cfg, a, f.command)
 	}
 	select {
 	case <-ctx.Done():
@@ -138,4 +174,37 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// superviseChild runs the exec command (or command) with the
+// env_template variables and returns its exit code.
+func superviseChild(cmd *cobra.Command, c *cli, cfg *agent.Config, a *agent.Agent, command []string) error {
+	x := cfg.Exec
+	if x == nil {
+		x = &agent.ExecConfig{RestartOnSecretChanges: "always"}
+	}
+	if len(command) == 0 {
+		command = x.Command
+	}
+	if len(command) == 0 {
+		return fail(exitLocal, "Error: no command: give one after -- or in exec { command = [...] }")
+	}
+	ec := envexec.Config{Vars: cfg.EnvTemplates, Command: command, Source: a.Source(), Interval: cfg.TemplateInterval,
+		Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr}
+	if x.RestartStopSignal != "" {
+		s, ok := signalByName(x.RestartStopSignal)
+		if !ok {
+			return fail(exitLocal, "Error: restart_stop_signal %q: use a name such as SIGTERM", x.RestartStopSignal)
+		}
+		ec.StopSignal = s
+	}
+	if x.RestartOnSecretChanges == "never" {
+		ec.ChangeSignal = syscall.Signal(0) // a no-op: the child keeps running untouched
+	}
+	// signals reach the child, which decides when to end
+	code, err := envexec.Run(context.WithoutCancel(cmdCtx(cmd)), ec)
+	if err != nil {
+		return fail(exitLocal, "Error: %s", err)
+	}
+	return exitCode(code)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kinko-dev/kinko/internal/agent/autoauth"
 	"github.com/kinko-dev/kinko/internal/agent/awsagent"
+	"github.com/kinko-dev/kinko/internal/agent/envexec"
 	"github.com/kinko-dev/kinko/internal/agent/proxy"
 	"github.com/kinko-dev/kinko/internal/agent/template"
 )
@@ -39,8 +40,13 @@ type Config struct {
 	// TemplateInterval (template_config static_secret_render_interval).
 	Templates        []template.FileConfig
 	TemplateInterval time.Duration
-	LogLevel         string
-	LogFormat        string
+	// EnvTemplates (env_template blocks) are the child's environment
+	// variables when the agent supervises a process (exec block, or
+	// "kinko agent exec -- cmd").
+	EnvTemplates []envexec.Var
+	Exec         *ExecConfig
+	LogLevel     string
+	LogFormat    string
 }
 
 // VaultConfig is the vault (or kinko) block: the server to talk to.
@@ -99,7 +105,7 @@ type AgentTokenConfig struct {
 }
 
 var topKeys = keys("vault", "kinko", "auto_auth", "cache", "listener", "aws_secrets_manager", "agent_token",
-	"template", "template_config", "allow_forwarded", "exit_after_auth", "log_level", "log_format")
+	"template", "template_config", "env_template", "exec", "allow_forwarded", "exit_after_auth", "log_level", "log_format")
 
 // LoadConfig reads and parses a config file.
 func LoadConfig(path string) (*Config, error) {
@@ -152,7 +158,7 @@ func ParseConfig(text string) (c *Config, err error) {
 		return nil, err
 	}
 	c = &Config{AllowForwarded: top.AllowForwarded, ExitAfterAuth: top.ExitAfterAuth, LogLevel: top.LogLevel, LogFormat: top.LogFormat}
-	for _, step := range []func(*Config, *ast.ObjectList) error{parseVault, parseAutoAuth, parseCache, parseListeners, parseAWS, parseAgentToken, parseTemplates} {
+	for _, step := range []func(*Config, *ast.ObjectList) error{parseVault, parseAutoAuth, parseCache, parseListeners, parseAWS, parseAgentToken, parseTemplates, parseExec} {
 		if err := step(c, list); err != nil {
 			return nil, err
 		}
@@ -168,7 +174,7 @@ func (c *Config) validate() error {
 	if serves && c.AgentToken.File == "" && c.AgentToken.Env == "" {
 		return errors.New("config: agent_token { file = ... } or { env = ... } is required to serve listeners: every local request must carry it")
 	}
-	if !serves && !c.ExitAfterAuth && len(c.AutoAuth.Sinks) == 0 && len(c.Templates) == 0 {
+	if !serves && !c.ExitAfterAuth && len(c.AutoAuth.Sinks) == 0 && len(c.Templates) == 0 && len(c.EnvTemplates) == 0 && c.Exec == nil {
 		return errors.New("config: nothing to do: add a listener, an aws_secrets_manager block, a template or a sink")
 	}
 	return nil
@@ -577,6 +583,69 @@ func parseTemplates(c *Config, list *ast.ObjectList) error {
 			return err
 		}
 		c.TemplateInterval = d
+	}
+	return nil
+}
+
+// ExecConfig is the exec block: the process the agent supervises.
+type ExecConfig struct {
+	Command []string
+	// RestartOnSecretChanges is "always" (default: stop and start the
+	// child with the new values) or "never".
+	RestartOnSecretChanges string
+	// RestartStopSignal stops the child before a restart (default SIGTERM).
+	RestartStopSignal string
+}
+
+// parseExec reads env_template "NAME" { contents = "..." } blocks and the
+// exec block (Vault Agent's process supervisor mode).
+func parseExec(c *Config, list *ast.ObjectList) error {
+	seen := map[string]bool{}
+	for _, it := range list.Filter("env_template").Items {
+		name, err := blockType("env_template", it)
+		if err != nil {
+			return err
+		}
+		var e struct {
+			Contents string `hcl:"contents"`
+		}
+		if err := decodeBlock("env_template", it, &e, keys("contents")); err != nil {
+			return err
+		}
+		if e.Contents == "" || seen[name] {
+			return fmt.Errorf("config: env_template %q needs contents, once", name)
+		}
+		seen[name] = true
+		c.EnvTemplates = append(c.EnvTemplates, envexec.Var{Name: name, Template: e.Contents})
+	}
+	items := list.Filter("exec").Items
+	if len(items) > 1 {
+		return errors.New("config: only one exec block is allowed")
+	}
+	if len(items) == 1 {
+		var x ExecConfig
+		var raw struct {
+			Command []string `hcl:"command"`
+			Restart string   `hcl:"restart_on_secret_changes"`
+			Signal  string   `hcl:"restart_stop_signal"`
+		}
+		if err := decodeBlock("exec", items[0], &raw, keys("command", "restart_on_secret_changes", "restart_stop_signal")); err != nil {
+			return err
+		}
+		x.Command, x.RestartOnSecretChanges, x.RestartStopSignal = raw.Command, raw.Restart, raw.Signal
+		if x.RestartOnSecretChanges == "" {
+			x.RestartOnSecretChanges = "always"
+		}
+		if x.RestartOnSecretChanges != "always" && x.RestartOnSecretChanges != "never" {
+			return fmt.Errorf("config: exec restart_on_secret_changes %q: use \"always\" or \"never\"", x.RestartOnSecretChanges)
+		}
+		if len(x.Command) == 0 {
+			return errors.New("config: exec needs a command")
+		}
+		c.Exec = &x
+	}
+	if len(c.EnvTemplates) > 0 && c.Exec == nil {
+		c.Exec = &ExecConfig{RestartOnSecretChanges: "always"} // the command comes from "kinko agent exec -- cmd"
 	}
 	return nil
 }

@@ -229,8 +229,9 @@ type blockSpec struct {
 }
 
 var configSpec = map[string]blockSpec{
-	"vault": {}, "kinko": {}, "cache": {}, "aws_secrets_manager": {}, "agent_token": {}, "template": {}, "template_config": {},
-	"listener": {labels: 1},
+	"vault": {}, "kinko": {}, "cache": {}, "aws_secrets_manager": {}, "agent_token": {}, "template": {}, "template_config": {}, "exec": {},
+	"env_template": {labels: 1},
+	"listener":     {labels: 1},
 	"auto_auth": {children: map[string]blockSpec{
 		"method": {labels: 1, children: map[string]blockSpec{"config": {}}},
 		"sink":   {labels: 1, children: map[string]blockSpec{"config": {}}},

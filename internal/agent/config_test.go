@@ -277,3 +277,38 @@ template_config { static_secret_render_interval = "-1s" }`, "positive duration"}
 		}
 	}
 }
+
+func TestExecConfig(t *testing.T) {
+	base := `auto_auth {
+  method "approle" { config = { role_id_file_path = "/r" } }
+}
+`
+	c, err := ParseConfig(base + `env_template "DB_PASSWORD" { contents = "{{ env \"X\" }}" }
+exec {
+  command                   = ["./app", "--port", "8080"]
+  restart_on_secret_changes = "never"
+  restart_stop_signal       = "SIGINT"
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.EnvTemplates) != 1 || c.EnvTemplates[0].Name != "DB_PASSWORD" || c.Exec == nil || len(c.Exec.Command) != 3 ||
+		c.Exec.RestartOnSecretChanges != "never" || c.Exec.RestartStopSignal != "SIGINT" {
+		t.Fatalf("parsed %+v %+v", c.EnvTemplates, c.Exec)
+	}
+	if c, err := ParseConfig(base + `env_template "A" { contents = "x" }`); err != nil || c.Exec == nil || c.Exec.RestartOnSecretChanges != "always" {
+		t.Fatalf("env_template alone: %v %+v", err, c)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{`env_template "A" { }`, "needs contents"},
+		{`env_template "A" { contents = "x" }
+env_template "A" { contents = "y" }`, "once"},
+		{`exec { }`, "needs a command"},
+		{`exec { command = ["x"] restart_on_secret_changes = "sometimes" }`, `"always" or "never"`},
+		{`exec { command = ["x"] bogus = 1 }`, "bogus"},
+	} {
+		if _, err := ParseConfig(base + tc.text); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.text, err, tc.want)
+		}
+	}
+}
