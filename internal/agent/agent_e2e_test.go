@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kinko-dev/kinko/internal/secrets/database/dbtest"
+	"github.com/kinko-dev/kinko/internal/testserver"
 )
 
 func TestAppRoleLoginSinkAndCachedReads(t *testing.T) {
@@ -71,7 +72,7 @@ func TestAppRoleLoginSinkAndCachedReads(t *testing.T) {
 		t.Fatalf("Source write: %v", err)
 	}
 	// an unmodified Vault client with VAULT_TOKEN = the agent token works
-	vc := vaultClient(t, e.proxy, e.agentTok)
+	vc := testserver.VaultClient(t, e.proxy, e.agentTok)
 	s, err := vc.KVv2("secret").Get(context.Background(), "app")
 	if err != nil || s.Data["v"] != "one" {
 		t.Fatalf("Vault client through the agent: %v %v", s, err)
@@ -390,19 +391,6 @@ func TestAddressFromEnvironmentAndExitAfterAuth(t *testing.T) {
 		t.Fatal("exit_after_auth must not serve")
 	}
 	e.lookupSelf(e.sinkToken())
-}
-
-func vaultClient(t testing.TB, addr, token string) *vault.Client {
-	t.Helper()
-	cfg := vault.DefaultConfig()
-	cfg.Address = addr
-	cfg.MaxRetries = 0
-	c, err := vault.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetToken(token)
-	return c
 }
 
 func TestLeasedCredentialsCachedAndRenewed(t *testing.T) {
