@@ -109,7 +109,7 @@ func Start(ctx context.Context, cfg *Config, opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, log: log, client: client, errc: make(chan error, 8)}
-	a.Auth = autoauth.New(autoauth.Config{Method: method(cfg.AutoAuth.Method, log), Sinks: sinks(cfg.AutoAuth.Sinks),
+	a.Auth = autoauth.New(autoauth.Config{Method: method(cfg.AutoAuth.Method, tr, log), Sinks: sinks(cfg.AutoAuth.Sinks),
 		Client: client, Logger: log, MinBackoff: opts.LoginBackoff, OnNewToken: a.tokenChanged})
 	if !cfg.ExitAfterAuth {
 		if err := a.listen(cfg, opts.Getenv, client, upstream, tr); err != nil {
@@ -152,8 +152,12 @@ func (a *Agent) tokenChanged(string) {
 	}
 }
 
-func method(m MethodConfig, log *slog.Logger) autoauth.Method {
+func method(m MethodConfig, tr *http.Transport, log *slog.Logger) autoauth.Method {
 	log = log.With("component", "auto-auth", "method", m.Type)
+	if m.Cert != nil {
+		m.Cert.BaseTLS = tr.TLSClientConfig
+		return m.Cert
+	}
 	if m.JWT != nil {
 		m.JWT.Logger = log
 		return m.JWT
@@ -173,7 +177,7 @@ func sinks(cfg []autoauth.FileSink) []*autoauth.FileSink {
 // newUpstream builds the client for the server: the config's address, or
 // KINKO_ADDR / VAULT_ADDR; its CA certificate and skip-verify setting, or
 // the environment's.
-func newUpstream(v VaultConfig, getenv func(string) string) (*api.Client, *url.URL, http.RoundTripper, error) {
+func newUpstream(v VaultConfig, getenv func(string) string) (*api.Client, *url.URL, *http.Transport, error) {
 	env := api.ConfigFromEnv(getenv)
 	addr, caFile, insecure := env.Address, env.TLS.CACert, env.TLS.Insecure
 	if v.Address != "" {
@@ -194,6 +198,13 @@ func newUpstream(v VaultConfig, getenv func(string) string) (*api.Client, *url.U
 			return nil, nil, nil, fmt.Errorf("vault ca_cert: no PEM certificate in %s", caFile)
 		}
 		tlsCfg.RootCAs = pool
+	}
+	if v.ClientCert != "" {
+		pair, err := tls.LoadX509KeyPair(v.ClientCert, v.ClientKey)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("vault client_cert: %w", err)
+		}
+		tlsCfg.Certificates = []tls.Certificate{pair}
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsCfg
@@ -246,7 +257,8 @@ func (a *Agent) listen(cfg *Config, getenv func(string) string, client *api.Clie
 	}
 	if len(cfg.Listeners) > 0 {
 		a.Proxy = proxy.New(proxy.Config{Upstream: upstream, Transport: tr, Token: a.Auth.WaitToken, TTL: cfg.Cache.TTL,
-			RefreshInterval: cfg.Cache.RefreshInterval, MaxEntries: cfg.Cache.MaxEntries, Logger: a.log})
+			RefreshInterval: cfg.Cache.RefreshInterval, MaxEntries: cfg.Cache.MaxEntries, Logger: a.log,
+			TokenMode: cfg.Cache.TokenMode, OnInvalidToken: a.Auth.Invalid})
 		guard := ssrf.New(tok, cfg.AllowForwarded, a.log.With("component", "proxy"), ssrf.AgentTokenHeader, ssrf.VaultTokenHeader)
 		h := guarded(guard, a.Proxy)
 		for _, l := range cfg.Listeners {
@@ -259,7 +271,7 @@ func (a *Agent) listen(cfg *Config, getenv func(string) string, client *api.Clie
 	}
 	if cfg.AWS != nil {
 		guard := ssrf.New(tok, cfg.AllowForwarded, a.log.With("component", "aws-secrets-manager"), ssrf.AWSTokenHeader, ssrf.VaultTokenHeader)
-		a.AWS = awsagent.New(awsagent.Config{Client: client, Token: a.Auth.WaitToken, Guard: guard, Mount: cfg.AWS.Mount,
+		a.AWS = awsagent.New(awsagent.Config{Client: client, Token: a.Auth.WaitToken, Refused: a.Auth.CheckRefused, Guard: guard, Mount: cfg.AWS.Mount,
 			TTL: cfg.AWS.TTL, CacheSize: cfg.AWS.CacheSize, MaxConn: cfg.AWS.MaxConn,
 			IgnoreTransientErrors: cfg.AWS.IgnoreTransientErrors, Logger: a.log})
 		if a.awsAddr, err = a.serve(cfg.AWS.Address, a.AWS, ListenerConfig{TLSDisable: true}); err != nil {
@@ -278,6 +290,7 @@ func guarded(g *ssrf.Guard, next http.Handler) http.Handler {
 			_, _ = fmt.Fprintf(w, "{\"errors\":[%q]}\n", "agent: "+err.Error())
 			return
 		}
+		g.Strip(r.Header)
 		next.ServeHTTP(w, r)
 	})
 }

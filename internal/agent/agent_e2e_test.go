@@ -53,15 +53,13 @@ func TestAppRoleLoginSinkAndCachedReads(t *testing.T) {
 	if st := e.agent.Proxy.Stats(); st.Upstream != 1 || st.Hits != 1 {
 		t.Fatalf("proxy stats %+v", st)
 	}
-	// the caller's own token is replaced by the agent's
-	r := e.do("GET", e.proxy+"/v1/auth/token/lookup-self", "", map[string]string{"X-Kinko-Agent-Token": e.agentTok, "X-Vault-Token": e.srv.RootToken})
-	var look struct {
-		Data struct {
-			Policies []string `json:"policies"`
-		} `json:"data"`
+	// a caller's own token is sent as is (use_auto_auth_token = true)
+	if pols := e.policiesViaProxy(map[string]string{"X-Kinko-Agent-Token": e.agentTok, "X-Vault-Token": e.srv.RootToken}); !slices.Contains(pols, "root") {
+		t.Fatalf("lookup-self with the caller's token: %v", pols)
 	}
-	if r.status != 200 || json.Unmarshal([]byte(r.body), &look) != nil || slices.Contains(look.Data.Policies, "root") {
-		t.Fatalf("lookup-self through the proxy: %d %s", r.status, r.body)
+	// the agent token in X-Vault-Token lets the request in and is not sent on
+	if pols := e.policiesViaProxy(map[string]string{"X-Vault-Token": e.agentTok}); !slices.Contains(pols, "app") {
+		t.Fatalf("lookup-self with the agent token as X-Vault-Token: %v", pols)
 	}
 	// templates read with the agent's token
 	src, err := e.agent.Source().Read(context.Background(), "secret/data/app", nil)
@@ -180,6 +178,92 @@ func TestRevokedTokenLeadsToNewLogin(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	e.lookupSelf(e.sinkToken())
+}
+
+// TestTokenModes: which token the proxy sends under each
+// use_auto_auth_token, and that a read cached for one caller's token is
+// never served to another.
+func TestTokenModes(t *testing.T) {
+	e := newEnv(t, nil)
+	e.putKV("app", "one")
+	limited, err := e.admin.Auth().Token().Create(&vault.TokenCreateRequest{Policies: []string{"default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		mode         string
+		own, without string // policies seen with the root token, and without a token
+	}{
+		{"true", "root", "app"},
+		{`"force"`, "app", "app"},
+		{"false", "root", "none"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode, func(t *testing.T) {
+			e.t = t
+			e.file("secret-id", e.write("auth/approle/role/app/secret-id", nil).Data["secret_id"].(string))
+			e.start("cache { use_auto_auth_token = " + tc.mode + " }")
+			defer e.agent.Close(context.Background())
+			own := e.policiesViaProxy(map[string]string{"X-Kinko-Agent-Token": e.agentTok, "X-Vault-Token": e.srv.RootToken})
+			without := e.policiesViaProxy(map[string]string{"X-Kinko-Agent-Token": e.agentTok})
+			if !slices.Contains(own, tc.own) || (tc.without == "none" && without != nil) || (tc.without != "none" && !slices.Contains(without, tc.without)) {
+				t.Fatalf("with the root token %v, without a token %v", own, without)
+			}
+			// a secret read with root's token is cached for root alone
+			hdr := func(tok string) map[string]string {
+				return map[string]string{"X-Kinko-Agent-Token": e.agentTok, "X-Vault-Token": tok}
+			}
+			if r := e.do("GET", e.proxy+"/v1/secret/data/app", "", hdr(e.srv.RootToken)); r.status != 200 {
+				t.Fatalf("root read: %d %s", r.status, r.body)
+			}
+			r := e.do("GET", e.proxy+"/v1/secret/data/app", "", hdr(limited.Auth.ClientToken))
+			if wantDenied := tc.mode != `"force"`; wantDenied != (r.status == 403) || strings.Contains(r.body, `"one"`) && wantDenied {
+				t.Fatalf("read with a token without access: %d %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+// TestInvalidTokenLeadsToNewLoginAtOnce: a proxied request refused because
+// the agent's token was revoked makes auto-auth log in again at once, not
+// at the next renewal (the token here lives an hour).
+func TestInvalidTokenLeadsToNewLoginAtOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		read func(e *env) (string, bool) // the value read, and whether it was refused
+	}{
+		{"proxy", func(e *env) (string, bool) {
+			r := e.viaProxy("GET", "secret/data/app", "")
+			if r.status != 200 {
+				return "", r.status == 403
+			}
+			return kvValue(e.t, r), false
+		}},
+		{"template source", func(e *env) (string, bool) {
+			s, err := e.agent.Source().Read(context.Background(), "secret/data/app", nil)
+			if err != nil {
+				return "", strings.Contains(err.Error(), "invalid token")
+			}
+			return s.Data["data"].(map[string]any)["v"].(string), false
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, map[string]any{"token_ttl": "1h"})
+			e.putKV("app", "one")
+			e.start("")
+			if err := e.admin.Auth().Token().RevokeTree(e.sinkToken()); err != nil {
+				t.Fatal(err)
+			}
+			if _, refused := tc.read(e); !refused {
+				t.Fatal("the read with the revoked token was not refused")
+			}
+			waitFor(t, 10*time.Second, "a new login after the refusal", func() bool { return e.agent.Auth.Stats().Logins >= 2 })
+			if v, _ := tc.read(e); v != "one" {
+				t.Fatalf("read after the new login: %q", v)
+			}
+		})
+	}
 }
 
 func TestWrappedSecretID(t *testing.T) {

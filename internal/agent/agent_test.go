@@ -202,6 +202,25 @@ func (e *env) viaProxy(method, path, body string) reply {
 	return e.do(method, e.proxy+"/v1/"+path, body, map[string]string{"X-Kinko-Agent-Token": e.agentTok})
 }
 
+// policiesViaProxy returns the policies of lookup-self through the proxy
+// with hdr, nil when refused.
+func (e *env) policiesViaProxy(hdr map[string]string) []string {
+	e.t.Helper()
+	r := e.do("GET", e.proxy+"/v1/auth/token/lookup-self", "", hdr)
+	var look struct {
+		Data struct {
+			Policies []string `json:"policies"`
+		} `json:"data"`
+	}
+	if r.status != 200 {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(r.body), &look); err != nil {
+		e.t.Fatalf("lookup-self: %s", r.body)
+	}
+	return look.Data.Policies
+}
+
 // kvValue returns data.data.v of a KV v2 read.
 func kvValue(t testing.TB, r reply) string {
 	t.Helper()

@@ -54,6 +54,9 @@ type VaultConfig struct {
 	Address       string // empty: KINKO_ADDR or VAULT_ADDR
 	TLSSkipVerify bool
 	CACert        string
+	// ClientCert and ClientKey, when set, are presented on every
+	// connection to the server (and used by the cert method by default).
+	ClientCert, ClientKey string
 }
 
 // AutoAuthConfig is the auto_auth block.
@@ -65,10 +68,11 @@ type AutoAuthConfig struct {
 
 // MethodConfig is a method block: its type and its mount.
 type MethodConfig struct {
-	Type      string // approle | jwt
+	Type      string // approle | jwt | cert
 	MountPath string
 	AppRole   *autoauth.AppRole
 	JWT       *autoauth.JWT
+	Cert      *autoauth.Cert
 }
 
 // CacheConfig is the cache block (the proxy's cache).
@@ -76,6 +80,10 @@ type CacheConfig struct {
 	TTL             time.Duration // default 5m
 	RefreshInterval time.Duration // default 30s
 	MaxEntries      int           // default 10000
+	// TokenMode is use_auto_auth_token: true (default) sends the agent's
+	// token with requests that carry none, "force" with every request,
+	// false with none.
+	TokenMode proxy.TokenMode
 }
 
 // ListenerConfig is one listener "tcp" block of the caching proxy.
@@ -158,7 +166,7 @@ func ParseConfig(text string) (c *Config, err error) {
 		return nil, err
 	}
 	c = &Config{AllowForwarded: top.AllowForwarded, ExitAfterAuth: top.ExitAfterAuth, LogLevel: top.LogLevel, LogFormat: top.LogFormat}
-	for _, step := range []func(*Config, *ast.ObjectList) error{parseVault, parseAutoAuth, parseCache, parseListeners, parseAWS, parseAgentToken, parseTemplates, parseExec} {
+	for _, step := range []func(*Config, *ast.ObjectList) error{parseVault, parseAutoAuth, checkCertMethod, parseCache, parseListeners, parseAWS, parseAgentToken, parseTemplates, parseExec} {
 		if err := step(c, list); err != nil {
 			return nil, err
 		}
@@ -192,9 +200,14 @@ func parseVault(c *Config, list *ast.ObjectList) error {
 		Address       string `hcl:"address"`
 		TLSSkipVerify bool   `hcl:"tls_skip_verify"`
 		CACert        string `hcl:"ca_cert"`
+		ClientCert    string `hcl:"client_cert"`
+		ClientKey     string `hcl:"client_key"`
 	}
-	if err := decodeBlock("vault", items[0], &v, keys("address", "tls_skip_verify", "ca_cert")); err != nil {
+	if err := decodeBlock("vault", items[0], &v, keys("address", "tls_skip_verify", "ca_cert", "client_cert", "client_key")); err != nil {
 		return err
+	}
+	if (v.ClientCert == "") != (v.ClientKey == "") {
+		return errors.New("config: vault: client_cert and client_key go together")
 	}
 	c.Vault = VaultConfig(v)
 	return nil
@@ -270,8 +283,10 @@ func parseMethod(it *ast.ObjectItem) (MethodConfig, error) {
 		m.AppRole, err = appRoleConfig(cfg, body.MountPath)
 	case "jwt":
 		m.JWT, err = jwtConfig(cfg, body.MountPath)
+	case "cert":
+		m.Cert, err = certConfig(cfg, body.MountPath)
 	default:
-		err = fmt.Errorf("config: auto_auth method %q is not supported (use approle or jwt)", typ)
+		err = fmt.Errorf("config: auto_auth method %q is not supported (use approle, jwt or cert)", typ)
 	}
 	return m, err
 }
@@ -306,6 +321,38 @@ func jwtConfig(m *cfgMap, mount string) (*autoauth.JWT, error) {
 		return nil, errors.New("config: method jwt: path and role are required")
 	}
 	return j, nil
+}
+
+// checkCertMethod gives a cert method without certificate files the vault
+// block's, and refuses it when there are none.
+func checkCertMethod(c *Config, _ *ast.ObjectList) error {
+	cm := c.AutoAuth.Method.Cert
+	if cm == nil || cm.ClientCert != "" {
+		return nil
+	}
+	if c.Vault.ClientCert == "" {
+		return errors.New("config: method cert: set client_cert and client_key in its config or in the vault block")
+	}
+	cm.ClientCert, cm.ClientKey = c.Vault.ClientCert, c.Vault.ClientKey
+	return nil
+}
+
+// certConfig reads a cert method's config. The files are read at every
+// login, so Vault's reload option is accepted and always in effect.
+func certConfig(m *cfgMap, mount string) (*autoauth.Cert, error) {
+	c := &autoauth.Cert{MountPath: mount}
+	c.Role = m.str("name")
+	c.CACert = m.str("ca_cert")
+	c.ClientCert = m.str("client_cert")
+	c.ClientKey = m.str("client_key")
+	_ = m.boolean("reload", true)
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	if (c.ClientCert == "") != (c.ClientKey == "") {
+		return nil, errors.New("config: method cert: client_cert and client_key go together")
+	}
+	return c, nil
 }
 
 func parseSink(it *ast.ObjectItem) (autoauth.FileSink, error) {
@@ -345,6 +392,29 @@ func parseSink(it *ast.ObjectItem) (autoauth.FileSink, error) {
 	return s, nil
 }
 
+// tokenMode reads use_auto_auth_token: true (or unset), "force" or false.
+func tokenMode(v any) (proxy.TokenMode, error) {
+	switch v := v.(type) {
+	case nil:
+		return proxy.TokenAuto, nil
+	case bool:
+		if v {
+			return proxy.TokenAuto, nil
+		}
+		return proxy.TokenCaller, nil
+	case string:
+		switch v {
+		case "true":
+			return proxy.TokenAuto, nil
+		case "false":
+			return proxy.TokenCaller, nil
+		case "force":
+			return proxy.TokenForce, nil
+		}
+	}
+	return 0, fmt.Errorf(`config: cache: use_auto_auth_token must be true, false or "force", not %v`, v)
+}
+
 func parseCache(c *Config, list *ast.ObjectList) error {
 	c.Cache = CacheConfig{TTL: proxy.DefaultTTL, RefreshInterval: proxy.DefaultRefreshInterval, MaxEntries: proxy.DefaultMaxEntries}
 	items := list.Filter("cache").Items
@@ -363,17 +433,11 @@ func parseCache(c *Config, list *ast.ObjectList) error {
 	if err := decodeBlock("cache", items[0], &b, keys("ttl", "refresh_interval", "max_entries", "use_auto_auth_token")); err != nil {
 		return err
 	}
-	switch v := b.UseAutoAuthToken.(type) {
-	case nil, bool:
-		if v == false {
-			return errors.New("config: cache: use_auto_auth_token = false is not supported: the agent always sends its own token")
-		}
-	case string:
-		if v != "force" && v != "true" {
-			return errors.New(`config: cache: use_auto_auth_token must be true or "force"`)
-		}
+	mode, err := tokenMode(b.UseAutoAuthToken)
+	if err != nil {
+		return err
 	}
-	var err error
+	c.Cache.TokenMode = mode
 	if c.Cache.TTL, err = duration("cache ttl", b.TTL, c.Cache.TTL); err != nil {
 		return err
 	}

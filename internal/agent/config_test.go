@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/internal/agent/autoauth"
+	"github.com/kinko-dev/kinko/internal/agent/proxy"
 )
 
 const fullConfig = `
@@ -73,7 +74,7 @@ func TestParseConfigFull(t *testing.T) {
 		c.AutoAuth.Sinks[1].Mode != 0o600 {
 		t.Errorf("sinks %+v", c.AutoAuth.Sinks)
 	}
-	if c.Cache != (CacheConfig{TTL: 10 * time.Minute, RefreshInterval: 15 * time.Second, MaxEntries: 50}) {
+	if c.Cache != (CacheConfig{TTL: 10 * time.Minute, RefreshInterval: 15 * time.Second, MaxEntries: 50, TokenMode: proxy.TokenForce}) {
 		t.Errorf("cache %+v", c.Cache)
 	}
 	if len(c.Listeners) != 2 || !c.Listeners[0].TLSDisable || c.Listeners[1].TLSCertFile != "/etc/kinko/agent.crt" {
@@ -115,6 +116,32 @@ agent_token { env = "KINKO_AGENT_TOKEN" }`)
 	}
 }
 
+func TestParseUseAutoAuthToken(t *testing.T) {
+	aa := `agent_token { env = "T" }
+auto_auth { method "approle" { config = { role_id_file_path = "/r" } } }
+listener "tcp" { tls_disable = true }
+`
+	tests := []struct {
+		cache string
+		want  proxy.TokenMode
+	}{
+		{"", proxy.TokenAuto},
+		{`cache { use_auto_auth_token = true }`, proxy.TokenAuto},
+		{`cache { use_auto_auth_token = "true" }`, proxy.TokenAuto},
+		{`cache { use_auto_auth_token = "force" }`, proxy.TokenForce},
+		{`cache { use_auto_auth_token = false }`, proxy.TokenCaller},
+	}
+	for _, tc := range tests {
+		c, err := ParseConfig(aa + tc.cache)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.cache, err)
+		}
+		if c.Cache.TokenMode != tc.want {
+			t.Errorf("%q: mode %d, want %d", tc.cache, c.Cache.TokenMode, tc.want)
+		}
+	}
+}
+
 func TestParseConfigErrors(t *testing.T) {
 	const aa = `auto_auth { method "approle" { config = { role_id_file_path = "/r" } } sink "file" { config = { path = "/t" } } }` + "\n"
 	const tok = `agent_token { file = "/t" }` + "\n"
@@ -128,6 +155,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"two methods", `auto_auth { method "approle" {} method "jwt" {} }`, "exactly one method"},
 		{"unknown method", `auto_auth { method "kubernetes" { config = {} } }`, `method "kubernetes" is not supported`},
 		{"approle without role id", `auto_auth { method "approle" { config = {} } sink "file" { config = { path = "/t" } } }`, "role_id_file_path is required"},
+		{"cert without certificate", `auto_auth { method "cert" { config = { name = "web" } } sink "file" { config = { path = "/t" } } }`, "set client_cert and client_key"},
+		{"cert without key", `auto_auth { method "cert" { config = { client_cert = "/c" } } }`, "client_cert and client_key go together"},
+		{"vault cert without key", aa + `vault { client_cert = "/c" }`, "client_cert and client_key go together"},
 		{"wrapping without file", `auto_auth { method "approle" { config = { role_id_file_path = "/r", secret_id_response_wrapping_path = "x" } } }`, "needs secret_id_file_path"},
 		{"unknown method config key", `auto_auth { method "approle" { config = { role_id_file_path = "/r", secret_id_path = "/s" } } }`, "unknown config keys secret_id_path"},
 		{"wrong type", `auto_auth { method "approle" { config = { role_id_file_path = 3 } } }`, "role_id_file_path must be a string"},
@@ -145,7 +175,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"cache ttl", aa + `cache { ttl = "soon" }`, "cache ttl"},
 		{"cache negative", aa + `cache { refresh_interval = "-1s" }`, "refresh_interval"},
 		{"cache size", aa + `cache { max_entries = 0 }`, "max_entries"},
-		{"use_auto_auth_token false", aa + `cache { use_auto_auth_token = false }`, "not supported"},
+		{"use_auto_auth_token other", aa + `cache { use_auto_auth_token = "sometimes" }`, `must be true, false or "force"`},
 		{"aws ttl", aa + tok + `aws_secrets_manager { ttl_seconds = 3601 }`, "ttl_seconds"},
 		{"aws port", aa + tok + `aws_secrets_manager { port = 70000 }`, "out of range"},
 		{"aws cache size", aa + tok + `aws_secrets_manager { cache_size = 0 }`, "cache_size"},

@@ -27,7 +27,8 @@ func (s *Source) Read(ctx context.Context, path string, query url.Values) (*api.
 	if err != nil {
 		return nil, err
 	}
-	return s.client.WithToken(tok).Read(ctx, path, query)
+	sec, err := s.client.WithToken(tok).Read(ctx, path, query)
+	return sec, s.auth.CheckRefused(tok, err)
 }
 
 // Write implements template.Source.
@@ -36,5 +37,6 @@ func (s *Source) Write(ctx context.Context, path string, data map[string]any) (*
 	if err != nil {
 		return nil, err
 	}
-	return s.client.WithToken(tok).Write(ctx, path, data)
+	sec, err := s.client.WithToken(tok).Write(ctx, path, data)
+	return sec, s.auth.CheckRefused(tok, err)
 }

@@ -3,6 +3,8 @@ package autoauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -249,5 +251,25 @@ func TestRemovalFailureIsLoggedNotFatal(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestIsInvalidToken(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"invalid token", &api.ResponseError{StatusCode: 403, Errors: []string{"permission denied: invalid token"}}, true},
+		{"wrapped", fmt.Errorf("reading: %w", &api.ResponseError{StatusCode: 403, Errors: []string{"invalid token"}}), true},
+		{"missing permission", &api.ResponseError{StatusCode: 403, Errors: []string{"permission denied"}}, false},
+		{"other status", &api.ResponseError{StatusCode: 400, Errors: []string{"invalid token"}}, false},
+		{"not a response", errors.New("invalid token"), false},
+		{"nil", nil, false},
+	}
+	for _, tc := range tests {
+		if got := IsInvalidToken(tc.err); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

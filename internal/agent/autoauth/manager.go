@@ -1,7 +1,8 @@
 // Package autoauth keeps the agent logged in to kinko: a Method (AppRole,
 // JWT) logs in, the Manager renews the token at two thirds of each lease
-// (auth/token/renew-self) and logs in again when a renewal fails or the
-// token nears its max TTL, and writes every new token to its file sinks.
+// (auth/token/renew-self) and logs in again when a renewal fails, the
+// token nears its max TTL or a user of the token reports that the server
+// refused it (Invalid), and writes every new token to its file sinks.
 //
 // Invariants: the token and the secrets used to log in are never logged
 // nor put in errors; sink files are replaced atomically (temporary file,
@@ -18,8 +19,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"log/slog"
+	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,9 +76,10 @@ type Manager struct {
 	cfg Config
 	log *slog.Logger
 
-	tok   atomic.Pointer[string]
-	ready chan struct{} // closed after the first login
-	once  sync.Once
+	tok    atomic.Pointer[string]
+	ready  chan struct{} // closed after the first login
+	once   sync.Once
+	reauth chan struct{} // capacity 1: the current token was refused
 
 	logins, loginFailures, renewals, renewalFailures atomic.Int64
 }
@@ -91,7 +96,8 @@ func New(cfg Config) *Manager {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{cfg: cfg, log: log.With("component", "auto-auth", "method", cfg.Method.Name()), ready: make(chan struct{})}
+	return &Manager{cfg: cfg, log: log.With("component", "auto-auth", "method", cfg.Method.Name()),
+		ready: make(chan struct{}), reauth: make(chan struct{}, 1)}
 }
 
 // Token is the current token ("" before the first login).
@@ -110,6 +116,45 @@ func (m *Manager) WaitToken(ctx context.Context) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
+}
+
+// Invalid reports that the server refused tok as an invalid token (it was
+// revoked, or the server lost it). When tok is still the current token,
+// the Manager logs in again at once instead of waiting for the next
+// renewal; reports about an older token are ignored.
+func (m *Manager) Invalid(tok string) {
+	if tok == "" || tok != m.Token() {
+		return
+	}
+	select {
+	case m.reauth <- struct{}{}:
+	default:
+	}
+}
+
+// CheckRefused calls Invalid(tok) when err is the server refusing tok as
+// an invalid token; it returns err unchanged, so a caller can wrap a
+// request's result in it.
+func (m *Manager) CheckRefused(tok string, err error) error {
+	if IsInvalidToken(err) {
+		m.Invalid(tok)
+	}
+	return err
+}
+
+// IsInvalidToken reports whether err is a 403 answer saying the token is
+// invalid (as opposed to lacking a permission).
+func IsInvalidToken(err error) bool {
+	var re *api.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
+		return false
+	}
+	for _, e := range re.Errors {
+		if strings.Contains(e, "invalid token") {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats returns the counters.
@@ -137,6 +182,10 @@ func (m *Manager) Run(ctx context.Context) {
 			continue
 		}
 		backoff = m.cfg.MinBackoff
+		select { // a refusal of the previous token is answered by this login
+		case <-m.reauth:
+		default:
+		}
 		m.setToken(s.Auth)
 		m.logins.Add(1) // counted once the sinks are written
 		m.keepAlive(ctx, s.Auth)
@@ -160,19 +209,24 @@ func (m *Manager) setToken(a *api.SecretAuth) {
 }
 
 // keepAlive renews the token at two thirds of each lease and returns when
-// it must be replaced: a renewal failed, or the server granted less than
-// the login's TTL (the max TTL is near), in which case it returns at two
-// thirds of what is left. A token without a TTL lives until ctx ends.
+// it must be replaced: a renewal failed, the server refused the token
+// (Invalid), or the server granted less than the login's TTL (the max TTL
+// is near), in which case it returns at two thirds of what is left. A
+// token without a TTL lives until ctx ends or it is refused.
 func (m *Manager) keepAlive(ctx context.Context, a *api.SecretAuth) {
 	loginTTL := secs(a.LeaseDuration)
 	if loginTTL <= 0 {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-m.reauth:
+			m.log.Warn("the server refused the token; logging in again")
+		}
 		return
 	}
 	ttl, renewable := loginTTL, a.Renewable
 	client := m.cfg.Client.WithToken(a.ClientToken).WithoutWrapping()
 	for {
-		if !sleep(ctx, ttl*2/3) {
+		if !m.wait(ctx, ttl*2/3) {
 			return
 		}
 		if !renewable || ttl < loginTTL {
@@ -194,6 +248,22 @@ func (m *Manager) keepAlive(ctx context.Context, a *api.SecretAuth) {
 		if ttl <= 0 {
 			return
 		}
+	}
+}
+
+// wait sleeps d; it reports false when ctx ended or the token was
+// refused meanwhile.
+func (m *Manager) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-m.reauth:
+		m.log.Warn("the server refused the token; logging in again")
+		return false
 	}
 }
 

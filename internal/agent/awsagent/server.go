@@ -56,6 +56,9 @@ type Config struct {
 	Client *api.Client
 	// Token returns the agent's token, waiting for the first login.
 	Token func(ctx context.Context) (string, error)
+	// Refused, when set, is told of every failed read with the token it
+	// used, so that an invalid token makes auto-auth log in again.
+	Refused func(tok string, err error) error
 	// Guard checks every request but /ping.
 	Guard *ssrf.Guard
 	// Mount of the aws-sm secrets engine (default "aws-sm").
@@ -251,6 +254,9 @@ func (s *Server) fetch(ctx context.Context, q Query) *cached {
 		defer resp.Body.Close()
 	}
 	if err != nil {
+		if s.cfg.Refused != nil {
+			err = s.cfg.Refused(tok, err)
+		}
 		e := fromKinko(err)
 		if e.Status >= 500 {
 			s.log.Warn("reading the secret from kinko failed", "secret_id", q.SecretID, "error", e.Message)

@@ -1,8 +1,13 @@
 // Package proxy is the agent's caching proxy for kinko's Vault API.
 //
-// Every request to /v1/... is sent on to the server with the agent's
-// token in X-Vault-Token (whatever token the caller sent). Reads (GET and
-// LIST) of secret paths are cached by method, path and query:
+// Every request to /v1/... is sent on to the server with a token chosen by
+// the TokenMode (Vault Agent's use_auto_auth_token): TokenAuto sends the
+// caller's own X-Vault-Token when it sent one and the agent's token
+// otherwise; TokenForce always sends the agent's token; TokenCaller only
+// ever sends the caller's. Reads (GET and LIST) of secret paths are
+// cached by method, path, query and token — a response read with a
+// caller's token is only ever served to requests with that same token, and
+// refreshed and renewed with it:
 //
 //   - a response without a lease is kept for TTL after it was last fetched
 //     and re-read every RefreshInterval while it is being used, so a
@@ -15,6 +20,9 @@
 //     these entries, since the old token's leases die with it;
 //   - sys/ and auth/ paths, wrapped responses, error answers and requests
 //     asking for wrapping are never cached.
+//
+// When the server refuses the agent's token as invalid, OnInvalidToken is
+// told, so auto-auth logs in again at once.
 //
 // At most MaxEntries are kept (least recently used evicted). Concurrent
 // identical misses make one upstream call. A write or delete through the
@@ -29,6 +37,8 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +66,16 @@ const (
 	refreshWorkers         = 8
 )
 
+// TokenMode says which token a request is sent with.
+type TokenMode int
+
+// The token modes (use_auto_auth_token true, "force", false).
+const (
+	TokenAuto TokenMode = iota
+	TokenForce
+	TokenCaller
+)
+
 // Config configures a Proxy.
 type Config struct {
 	// Upstream is the kinko server, e.g. https://kinko.example:8200.
@@ -65,6 +85,11 @@ type Config struct {
 	// Token returns the agent's token, waiting for the first login until
 	// ctx ends.
 	Token func(ctx context.Context) (string, error)
+	// TokenMode: see the package doc (default TokenAuto).
+	TokenMode TokenMode
+	// OnInvalidToken, when set, is called with the agent's token when the
+	// server refused it as invalid.
+	OnInvalidToken func(token string)
 	// TTL, RefreshInterval, MaxEntries: see the package doc.
 	TTL             time.Duration
 	RefreshInterval time.Duration
@@ -132,10 +157,11 @@ func New(cfg Config) *Proxy {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(cfg.Upstream)
 			pr.Out.Header.Del("X-Kinko-Agent-Token")
-			pr.Out.Header.Set("X-Vault-Token", tokenFrom(pr.In.Context()))
+			setToken(pr.Out.Header, tokenFrom(pr.In.Context()))
 		},
-		Transport:    cfg.Transport,
-		ErrorHandler: p.upstreamError,
+		Transport:      cfg.Transport,
+		ErrorHandler:   p.upstreamError,
+		ModifyResponse: p.checkRefused,
 	}
 	return p
 }
@@ -148,9 +174,40 @@ func (p *Proxy) Stats() Stats {
 
 type tokenKey struct{}
 
-func tokenFrom(ctx context.Context) string {
-	s, _ := ctx.Value(tokenKey{}).(string)
-	return s
+// reqToken is the token a request is sent with; agent marks the agent's.
+type reqToken struct {
+	tok   string
+	agent bool
+}
+
+func tokenFrom(ctx context.Context) reqToken {
+	t, _ := ctx.Value(tokenKey{}).(reqToken)
+	return t
+}
+
+// setToken makes h carry t alone: the caller's own token headers are
+// replaced when the agent's is sent.
+func setToken(h http.Header, t reqToken) {
+	if t.agent {
+		h.Del("Authorization")
+	}
+	if t.tok == "" {
+		h.Del("X-Vault-Token")
+		return
+	}
+	h.Set("X-Vault-Token", t.tok)
+}
+
+// callerToken is the token the caller sent: X-Vault-Token, or a bearer
+// token in Authorization as Vault also accepts.
+func callerToken(r *http.Request) string {
+	if t := r.Header.Get("X-Vault-Token"); t != "" {
+		return t
+	}
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
 }
 
 // ServeHTTP implements http.Handler. The caller has already checked the
@@ -180,17 +237,63 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// token returns the agent's token, waiting a while for the first login;
-// it answers 503 itself when there is none.
-func (p *Proxy) token(w http.ResponseWriter, r *http.Request) (string, bool) {
+// token returns the token to send r with (see TokenMode). The agent's
+// token is waited for a while after start; when there is none yet, token
+// answers 503 itself.
+func (p *Proxy) token(w http.ResponseWriter, r *http.Request) (reqToken, bool) {
+	if own := callerToken(r); p.cfg.TokenMode == TokenCaller || (own != "" && p.cfg.TokenMode == TokenAuto) {
+		return reqToken{tok: own}, true
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), upstreamTimeout)
 	defer cancel()
 	tok, err := p.cfg.Token(ctx)
 	if err != nil {
 		writeErrors(w, http.StatusServiceUnavailable, "agent: not logged in to the server yet")
-		return "", false
+		return reqToken{}, false
 	}
-	return tok, true
+	return reqToken{tok: tok, agent: true}, true
+}
+
+// entryToken is the token to refresh or renew e with: its caller's, or
+// the agent's current one.
+func (p *Proxy) entryToken(ctx context.Context, e *entry) (reqToken, error) {
+	if e.token != "" {
+		return reqToken{tok: e.token}, nil
+	}
+	tok, err := p.cfg.Token(ctx)
+	return reqToken{tok: tok, agent: true}, err
+}
+
+// refusedBodyLimit bounds how much of a 403 answer is read to tell an
+// invalid token from a missing permission.
+const refusedBodyLimit = 4 << 10
+
+// checkRefused tells OnInvalidToken when the server refused the agent's
+// token as invalid (a 403 whose errors say "invalid token").
+func (p *Proxy) checkRefused(resp *http.Response) error {
+	t := tokenFrom(resp.Request.Context())
+	if resp.StatusCode != http.StatusForbidden || !t.agent || p.cfg.OnInvalidToken == nil {
+		return nil
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, refusedBodyLimit))
+	if err != nil {
+		return err
+	}
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	p.noteRefused(t, resp.StatusCode, head)
+	return nil
+}
+
+// noteRefused calls OnInvalidToken when an answer to a request sent with
+// the agent's token says the token is invalid.
+func (p *Proxy) noteRefused(t reqToken, status int, body []byte) {
+	if status == http.StatusForbidden && t.agent && p.cfg.OnInvalidToken != nil && bytes.Contains(body, []byte("invalid token")) {
+		p.log.Warn("the server refused the agent's token as invalid")
+		p.cfg.OnInvalidToken(t.tok)
+	}
 }
 
 func mutating(method string) bool {
@@ -269,6 +372,7 @@ func (p *Proxy) serveCacheClear(w http.ResponseWriter, r *http.Request) {
 // a refresh or a renewal stores a new one.
 type entry struct {
 	key, method, path, query string // path without /v1/, query canonical
+	token                    string // the caller's token it was read with; "" for the agent's
 	status                   int
 	contentType              string
 	body                     []byte
@@ -286,14 +390,33 @@ type entry struct {
 
 func (e *entry) leased() bool { return e.leaseID != "" }
 
-func cacheKey(method, path, query string) string { return method + " " + path + "?" + query }
+// cacheKey names a cached read. Reads made with a caller's own token are
+// keyed by a hash of that token too, so they are never served to anyone
+// else.
+func cacheKey(t reqToken, method, path, query string) string {
+	k := method + " " + path + "?" + query
+	if t.agent {
+		return k
+	}
+	sum := sha256.Sum256([]byte(t.tok))
+	return hex.EncodeToString(sum[:16]) + " " + k
+}
 
 func (p *Proxy) serveCached(w http.ResponseWriter, r *http.Request, apiPath string) {
 	q := r.URL.RawQuery
 	if q != "" {
 		q = r.URL.Query().Encode() // canonical: sorted keys
 	}
-	key := cacheKey(r.Method, apiPath, q)
+	tok, ok := p.token(w, r)
+	if !ok {
+		return
+	}
+	if tok.tok == "" { // no token at all (TokenCaller): nothing to key a cache entry by
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+	key := cacheKey(tok, r.Method, apiPath, q)
 	now := p.cfg.Now()
 	if e, ok := p.lru.Get(key); ok && now.Before(e.expires) {
 		p.hits.Add(1)
@@ -302,10 +425,6 @@ func (p *Proxy) serveCached(w http.ResponseWriter, r *http.Request, apiPath stri
 		return
 	}
 	p.misses.Add(1)
-	tok, ok := p.token(w, r)
-	if !ok {
-		return
-	}
 	e, err, _ := p.flight.Do(key, func() (*entry, error) {
 		if e, ok := p.lru.Peek(key); ok && p.cfg.Now().Before(e.expires) {
 			return e, nil // stored by a call that ended after our lookup
@@ -353,7 +472,7 @@ func (p *Proxy) write(w http.ResponseWriter, e *entry, cacheState string, now ti
 
 // fetch reads method path?query from the server with tok and returns the
 // answer as an entry, cacheable when it may be stored.
-func (p *Proxy) fetch(ctx context.Context, method, apiPath, query, tok string) (*entry, error) {
+func (p *Proxy) fetch(ctx context.Context, method, apiPath, query string, tok reqToken) (*entry, error) {
 	u := *p.cfg.Upstream
 	u.Path = strings.TrimRight(u.Path, "/") + "/v1/" + apiPath
 	u.RawPath = ""
@@ -362,7 +481,7 @@ func (p *Proxy) fetch(ctx context.Context, method, apiPath, query, tok string) (
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("X-Vault-Token", tok)
+	setToken(req.Header, tok)
 	req.Header.Set("X-Vault-Request", "true")
 	p.upstream.Add(1)
 	resp, err := p.client.Do(req)
@@ -378,8 +497,9 @@ func (p *Proxy) fetch(ctx context.Context, method, apiPath, query, tok string) (
 		return nil, fmt.Errorf("the response to %s is larger than %d bytes", apiPath, p.cfg.MaxBody)
 	}
 	now := p.cfg.Now()
-	e := &entry{key: cacheKey(method, apiPath, query), method: method, path: apiPath, query: query,
-		status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: body,
+	p.noteRefused(tok, resp.StatusCode, body)
+	e := &entry{key: cacheKey(tok, method, apiPath, query), method: method, path: apiPath, query: query,
+		token: ownToken(tok), status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: body,
 		fetched: now, used: new(atomic.Int64)}
 	e.used.Store(now.UnixNano())
 	p.classify(e, now)
@@ -425,6 +545,14 @@ func (e *entry) setLease(now time.Time, d time.Duration) {
 	if e.renewable {
 		e.renewAt = now.Add(d * 2 / 3)
 	}
+}
+
+// ownToken is the caller's token of t, "" for the agent's.
+func ownToken(t reqToken) string {
+	if t.agent {
+		return ""
+	}
+	return t.tok
 }
 
 func isNull(raw json.RawMessage) bool {

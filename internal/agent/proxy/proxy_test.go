@@ -117,10 +117,20 @@ type result struct {
 	body   string
 }
 
+// do sends a request without a token of its own, as an app relying on
+// the agent's token does.
 func do(t *testing.T, p *Proxy, method, target, body string) result {
 	t.Helper()
+	return doAs(t, p, method, target, body, "")
+}
+
+// doAs sends a request with the caller's own token tok ("" for none).
+func doAs(t *testing.T, p *Proxy, method, target, body, tok string) result {
+	t.Helper()
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
-	req.Header.Set("X-Vault-Token", "callers-own-token")
+	if tok != "" {
+		req.Header.Set("X-Vault-Token", tok)
+	}
 	req.Header.Set("X-Kinko-Agent-Token", "must-not-travel")
 	rec := httptest.NewRecorder()
 	p.ServeHTTP(rec, req)
@@ -348,7 +358,7 @@ func TestInvalidate(t *testing.T) {
 			keys, _ := p.lru.Snapshot()
 			for _, c := range cached {
 				for _, k := range keys {
-					if k == cacheKey("GET", c, "") {
+					if k == cacheKey(reqToken{agent: true}, "GET", c, "") {
 						kept = append(kept, c)
 					}
 				}
@@ -410,5 +420,94 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5s")
 		}
 		<-tick.C
+	}
+}
+
+func TestTokenModeAndCacheIsolation(t *testing.T) {
+	tests := []struct {
+		mode                TokenMode
+		withOwn, withoutOwn string // token the server sees
+	}{
+		{TokenAuto, "alice", agentTok},
+		{TokenForce, agentTok, agentTok},
+		{TokenCaller, "alice", ""},
+	}
+	for _, tc := range tests {
+		u := newUpstream(t)
+		u.set("GET /v1/secret/data/app", 200, `{"data":{"v":"one"}}`)
+		u.set("PUT /v1/secret/data/other", 204, ``)
+		p, _ := newProxy(t, u, func(c *Config) { c.TokenMode = tc.mode })
+		for _, m := range []string{"GET", "PUT"} {
+			path := map[string]string{"GET": "/v1/secret/data/app", "PUT": "/v1/secret/data/other"}[m]
+			doAs(t, p, m, path+"?fresh="+m, "", "alice")
+			if got := u.last().token; got != tc.withOwn {
+				t.Errorf("mode %d %s with a token: server saw %q, want %q", tc.mode, m, got, tc.withOwn)
+			}
+			doAs(t, p, m, path+"?fresh=none"+m, "", "")
+			if got := u.last().token; got != tc.withoutOwn {
+				t.Errorf("mode %d %s without a token: server saw %q, want %q", tc.mode, m, got, tc.withoutOwn)
+			}
+		}
+		// a read cached for alice is not served to bob, nor to the agent's token
+		if tc.mode == TokenForce {
+			continue
+		}
+		before := u.count("GET", "/v1/secret/data/app")
+		if r := doAs(t, p, "GET", "/v1/secret/data/app?k=1", "", "alice"); r.cache != "MISS" {
+			t.Fatalf("alice first: %+v", r)
+		}
+		if r := doAs(t, p, "GET", "/v1/secret/data/app?k=1", "", "alice"); r.cache != "HIT" {
+			t.Fatalf("alice again: %+v", r)
+		}
+		if r := doAs(t, p, "GET", "/v1/secret/data/app?k=1", "", "bob"); r.cache != "MISS" || u.last().token != "bob" {
+			t.Fatalf("bob was served alice's entry: %+v", r)
+		}
+		if n := u.count("GET", "/v1/secret/data/app") - before; n != 2 {
+			t.Fatalf("upstream reads %d, want 2 (alice, bob)", n)
+		}
+	}
+}
+
+func TestOwnTokenEntryRefreshedWithItsToken(t *testing.T) {
+	u := newUpstream(t)
+	u.set("GET /v1/secret/data/app", 200, `{"data":{"v":"one"}}`)
+	p, _ := newProxy(t, u, nil)
+	doAs(t, p, "GET", "/v1/secret/data/app", "", "alice")
+	u.set("GET /v1/secret/data/app", 200, `{"data":{"v":"two"}}`)
+	p.RefreshNow(context.Background())
+	if got := u.last().token; got != "alice" {
+		t.Fatalf("refreshed with %q, want alice's token", got)
+	}
+	if r := doAs(t, p, "GET", "/v1/secret/data/app", "", "alice"); r.cache != "HIT" || !strings.Contains(r.body, "two") {
+		t.Fatalf("after refresh: %+v", r)
+	}
+}
+
+func TestInvalidAgentTokenReported(t *testing.T) {
+	tests := []struct {
+		name, method, path, body, tok string
+		status                        int
+		reported                      bool
+	}{
+		{"cached read, invalid token", "GET", "/v1/secret/data/app", `{"errors":["permission denied: invalid token"]}`, "", 403, true},
+		{"proxied write, invalid token", "PUT", "/v1/secret/data/app", `{"errors":["permission denied: invalid token"]}`, "", 403, true},
+		{"missing permission", "GET", "/v1/secret/data/app", `{"errors":["permission denied"]}`, "", 403, false},
+		{"caller's own token refused", "GET", "/v1/secret/data/app", `{"errors":["permission denied: invalid token"]}`, "alice", 403, false},
+		{"success", "PUT", "/v1/secret/data/app", `{}`, "", 200, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newUpstream(t)
+			u.set(tc.method+" /v1/secret/data/app", tc.status, tc.body)
+			var got []string
+			p, _ := newProxy(t, u, func(c *Config) { c.OnInvalidToken = func(tok string) { got = append(got, tok) } })
+			r := doAs(t, p, tc.method, tc.path, "", tc.tok)
+			if r.status != tc.status || r.body != tc.body {
+				t.Fatalf("answer %d %q, want %d %q (passed on unchanged)", r.status, r.body, tc.status, tc.body)
+			}
+			if want := tc.reported; want != (len(got) == 1 && got[0] == agentTok) || len(got) > 1 {
+				t.Fatalf("reported %v, want reported=%v", got, want)
+			}
+		})
 	}
 }

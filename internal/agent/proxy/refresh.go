@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func (p *Proxy) RefreshNow(ctx context.Context) {
 }
 
 func (p *Proxy) refreshOne(ctx context.Context, old *entry) {
-	tok, err := p.cfg.Token(ctx)
+	tok, err := p.entryToken(ctx, old)
 	if err != nil {
 		return
 	}
@@ -114,7 +115,7 @@ func (p *Proxy) maintainLeases(ctx context.Context) {
 }
 
 func (p *Proxy) renewLease(ctx context.Context, old *entry) {
-	tok, err := p.cfg.Token(ctx)
+	tok, err := p.entryToken(ctx, old)
 	if err != nil {
 		return
 	}
@@ -143,7 +144,7 @@ func (p *Proxy) renewLease(ctx context.Context, old *entry) {
 
 // renewRequest renews old's lease for its last duration and returns the
 // granted duration.
-func (p *Proxy) renewRequest(ctx context.Context, tok string, old *entry) (time.Duration, bool, error) {
+func (p *Proxy) renewRequest(ctx context.Context, tok reqToken, old *entry) (time.Duration, bool, error) {
 	body, _ := json.Marshal(map[string]any{"lease_id": old.leaseID, "increment": int64(old.leaseDur / time.Second)})
 	u := *p.cfg.Upstream
 	u.Path = strings.TrimRight(u.Path, "/") + "/v1/sys/leases/renew"
@@ -152,7 +153,7 @@ func (p *Proxy) renewRequest(ctx context.Context, tok string, old *entry) (time.
 	if err != nil {
 		return 0, false, err
 	}
-	req.Header.Set("X-Vault-Token", tok)
+	setToken(req.Header, tok)
 	req.Header.Set("Content-Type", "application/json")
 	p.upstream.Add(1)
 	resp, err := p.client.Do(req)
@@ -165,6 +166,8 @@ func (p *Proxy) renewRequest(ctx context.Context, tok string, old *entry) (time.
 		Renewable     bool  `json:"renewable"`
 	}
 	if resp.StatusCode != http.StatusOK {
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, refusedBodyLimit))
+		p.noteRefused(tok, resp.StatusCode, head)
 		return 0, false, &statusError{resp.StatusCode}
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
@@ -194,12 +197,12 @@ func withLeaseDuration(body []byte, d time.Duration) []byte {
 	return append(out, '\n')
 }
 
-// TokenChanged drops the entries holding leases: they belong to the
-// previous token, and die with it.
+// TokenChanged drops the entries holding leases read with the agent's
+// token: they belong to the previous token, and die with it.
 func (p *Proxy) TokenChanged() {
 	p.mu.Lock()
 	p.gen++
-	n := p.lru.RemoveIf(func(_ string, e *entry) bool { return e.leased() })
+	n := p.lru.RemoveIf(func(_ string, e *entry) bool { return e.leased() && e.token == "" })
 	p.mu.Unlock()
 	if n > 0 {
 		p.invalidated.Add(int64(n))
