@@ -27,12 +27,15 @@ func newAgentCmd(c *cli) *cobra.Command {
 		Short: "Run the agent: auto-auth, a caching proxy and an AWS Secrets Manager Agent endpoint",
 		Long: `Runs the kinko agent next to an application, so the application never holds
 long-lived credentials. The agent logs in on its own (AppRole with role and
-secret ID files, the secret ID optionally response-wrapped; or JWT read from
-a file a platform refreshes), renews its token, logs in again when it must,
-and writes the token to sink files (mode 0600). It serves:
+secret ID files, the secret ID optionally response-wrapped; JWT read from
+a file a platform refreshes; or a TLS client certificate), renews its token,
+logs in again when it must (at once when kinko refuses the token), and
+writes the token to sink files (mode 0600). It serves:
 
   - listener "tcp": a caching proxy of kinko's Vault API. Requests go on
-    with the agent's token; reads are cached (ttl, LRU max_entries),
+    with the caller's own X-Vault-Token if it sent one, else with the
+    agent's (cache { use_auto_auth_token = true | "force" | false }
+    changes this); reads are cached per token (ttl, LRU max_entries),
     re-read every refresh_interval so rotated secrets arrive within it,
     leased secrets kept and renewed until their lease ends, and served
     from the cache while the server is down.
