@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the database servers the integration tests use are running:
 # PostgreSQL (127.0.0.1:5432), MariaDB (127.0.0.1:3306) and Redis
-# (127.0.0.1:6379). Starts any that is down (installing it from Debian's
+# (127.0.0.1:6379), and that the OpenSSH and openssl binaries are there. Starts any that is down (installing it from Debian's
 # packages if it is missing and we are root), then waits until each
 # accepts connections. Exits non-zero if one cannot be brought up.
 set -uo pipefail
@@ -66,6 +66,18 @@ postgres_password_db() {
 }
 
 rc=0
+# Tools the tests drive as real peers: OpenSSH's sshd and ssh (SSH
+# certificates) and openssl (PKI chains).
+for tool in "/usr/sbin/sshd openssh-server" "ssh openssh-client" "openssl openssl"; do
+  set -- $tool
+  install_if_missing "$1" "$2"
+  if command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; then
+    echo "   $1 is installed"
+  else
+    echo "   $1 is missing (install $2)" >&2
+    rc=1
+  fi
+done
 for svc in "postgres 5432 PostgreSQL" "mariadb 3306 MariaDB" "redis 6379 Redis"; do
   set -- $svc
   if up "$2"; then
