@@ -6,11 +6,15 @@
 //	{{ with secret "aws-sm/secrets/prod/db" }}{{ (parseJSON .Data.SecretString).password }}{{ end }}
 //	{{ with secret "database/creds/app" }}{{ .Data.username }}{{ end }}
 //	{{ with secret "pki/issue/web" "common_name=web.example" }}{{ .Data.certificate }}{{ end }}
+//	{{ with pkiCert "pki/issue/web" "common_name=web.example" }}{{ .Cert }}{{ .Key }}{{ .CA }}{{ end }}
 //	{{ env "HOME" }}
 //
 // secret with only a path reads it (GET); with "key=value" arguments it
 // writes them and renders the answer (consul-template's semantics). Each
-// render reads each distinct path once. A missing secret or key is an
+// render reads each distinct path once. pkiCert issues a certificate and
+// keeps it across renders until two thirds of its validity have passed,
+// so a template re-rendered every few minutes does not issue a new
+// certificate (and restart its command) each time. A missing secret or key is an
 // error, never an empty value rendered silently.
 //
 // Files are written atomically (a temporary file in the same folder,
@@ -31,6 +35,7 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/kinko-dev/kinko/api"
 )
@@ -45,6 +50,9 @@ type Source interface {
 type Template struct {
 	name string
 	t    *template.Template
+	pki  *pkiCache
+	// Now is the clock pkiCert renews by (time.Now when nil; tests).
+	Now func() time.Time
 }
 
 // ErrMissing is wrapped by render errors for a secret that does not exist.
@@ -57,7 +65,7 @@ func Parse(name, text string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Template{name: name, t: t}, nil
+	return &Template{name: name, t: t, pki: &pkiCache{}}, nil
 }
 
 // placeholderFuncs lets Parse check function names; Render binds them.
@@ -65,7 +73,10 @@ var placeholderFuncs = funcs(nil)
 
 // Render executes the template, reading secrets from src.
 func (t *Template) Render(ctx context.Context, src Source) ([]byte, error) {
-	r := &renderCtx{ctx: ctx, src: src, cache: map[string]*api.Secret{}}
+	r := &renderCtx{ctx: ctx, src: src, cache: map[string]*api.Secret{}, pki: t.pki, now: t.Now}
+	if r.now == nil {
+		r.now = time.Now
+	}
 	tt, err := t.t.Clone()
 	if err != nil {
 		return nil, err
@@ -94,6 +105,8 @@ type renderCtx struct {
 	ctx   context.Context
 	src   Source
 	cache map[string]*api.Secret
+	pki   *pkiCache
+	now   func() time.Time
 }
 
 // Secret is what secret returns: Vault's response envelope.
@@ -113,17 +126,10 @@ func (r *renderCtx) secret(path string, args ...string) (*Secret, error) {
 	key := path
 	var data map[string]any
 	if len(args) > 0 {
-		data = map[string]any{}
-		for _, a := range args {
-			k, v, ok := strings.Cut(a, "=")
-			if !ok || k == "" {
-				return nil, fmt.Errorf("secret %s: argument %q is not key=value", path, a)
-			}
-			data[k] = v
+		var err error
+		if data, key, err = writeArgs(path, args); err != nil {
+			return nil, fmt.Errorf("secret %s: %w", path, err)
 		}
-		sorted := append([]string(nil), args...)
-		sort.Strings(sorted)
-		key += "\x00" + strings.Join(sorted, "\x00")
 	}
 	s, ok := r.cache[key]
 	if !ok {
@@ -144,6 +150,22 @@ func (r *renderCtx) secret(path string, args ...string) (*Secret, error) {
 	return &Secret{LeaseID: s.LeaseID, LeaseDuration: s.LeaseDuration, Renewable: s.Renewable, Data: s.Data, Warnings: s.Warnings}, nil
 }
 
+// writeArgs turns "key=value" arguments into a write's data, and a cache
+// key naming path and the arguments.
+func writeArgs(path string, args []string) (map[string]any, string, error) {
+	data := map[string]any{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return nil, "", fmt.Errorf("argument %q is not key=value", a)
+		}
+		data[k] = v
+	}
+	sorted := append([]string(nil), args...)
+	sort.Strings(sorted)
+	return data, path + "\x00" + strings.Join(sorted, "\x00"), nil
+}
+
 func funcs(r *renderCtx) template.FuncMap {
 	return template.FuncMap{
 		"secret": func(path string, args ...string) (*Secret, error) {
@@ -151,6 +173,12 @@ func funcs(r *renderCtx) template.FuncMap {
 				return nil, errors.New("secret: no source")
 			}
 			return r.secret(path, args...)
+		},
+		"pkiCert": func(path string, args ...string) (*PKICert, error) {
+			if r == nil {
+				return nil, errors.New("pkiCert: no source")
+			}
+			return r.pkiCert(path, args...)
 		},
 		"env": os.Getenv,
 		"parseJSON": func(s string) (any, error) {
