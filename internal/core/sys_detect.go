@@ -86,7 +86,7 @@ func (d detectCollector) Collect(ch chan<- prometheus.Metric) {
 
 // Collectors returns the Prometheus collectors of the core's subsystems.
 func (c *Core) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{c.audit, c.alerts, detectCollector{c}, c.denied, c.leaseRevocations, c.leaseGauge()}
+	return []prometheus.Collector{c.audit, c.alerts, detectCollector{c}, c.denied, c.leaseRevocations, c.leaseGauge(), engineGauges{c}}
 }
 
 func (b *systemBackend) detectPaths(st *unsealedState) []*logical.Path {
