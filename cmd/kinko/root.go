@@ -60,6 +60,11 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		newLeaseCmd(c),
 		newRunCmd(c),
 		newAgentCmd(c),
+		newSealFileCmd(c),
+		newUnsealFileCmd(c),
+		newEditFileCmd(c),
+		newExecFileCmd(c),
+		newSSHCmd(c),
 	)
 	return root
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kinko-dev/kinko/internal/secrets/cubbyhole"
 	"github.com/kinko-dev/kinko/internal/secrets/database"
 	"github.com/kinko-dev/kinko/internal/secrets/kv"
+	"github.com/kinko-dev/kinko/internal/secrets/ssh"
 )
 
 // LogicalBackends returns the secrets engine factories by type name.
@@ -22,6 +23,7 @@ func LogicalBackends() map[string]logical.Factory {
 		{"cubbyhole", cubbyhole.Factory},
 		{"database", database.Factory},
 		{"aws-sm", awssm.Factory},
+		{"ssh", ssh.Factory},
 	})
 }
 
