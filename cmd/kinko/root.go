@@ -64,6 +64,7 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		newUnsealFileCmd(c),
 		newEditFileCmd(c),
 		newExecFileCmd(c),
+		newTransitCmd(c),
 		newSSHCmd(c),
 	)
 	return root

@@ -14,6 +14,7 @@ import (
 	"github.com/kinko-dev/kinko/internal/secrets/database"
 	"github.com/kinko-dev/kinko/internal/secrets/kv"
 	"github.com/kinko-dev/kinko/internal/secrets/ssh"
+	"github.com/kinko-dev/kinko/internal/secrets/transit"
 )
 
 // LogicalBackends returns the secrets engine factories by type name.
@@ -24,6 +25,7 @@ func LogicalBackends() map[string]logical.Factory {
 		{"database", database.Factory},
 		{"aws-sm", awssm.Factory},
 		{"ssh", ssh.Factory},
+		{"transit", transit.Factory},
 	})
 }
 

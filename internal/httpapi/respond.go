@@ -21,6 +21,9 @@ type envelope struct {
 	Warnings      []string       `json:"warnings"`
 	Auth          *authBlock     `json:"auth"`
 	MountType     string         `json:"mount_type,omitempty"`
+	// Errors is set on a client error that still carries data (a transit
+	// batch with failed items: batch_results say which).
+	Errors []string `json:"errors,omitempty"`
 }
 
 type authBlock struct {
@@ -141,6 +144,12 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, req *logical.R
 		status := statusFor(err)
 		if status == http.StatusNotFound && resp != nil && (resp.Data != nil || len(resp.Warnings) > 0) {
 			writeJSON(w, status, toEnvelope(req.ID, resp))
+			return status
+		}
+		if status >= 400 && status < 500 && resp != nil && resp.Data != nil {
+			env := toEnvelope(req.ID, resp)
+			env.Errors = []string{messageFor(err)}
+			writeJSON(w, status, env)
 			return status
 		}
 		if status == http.StatusInternalServerError {
