@@ -206,19 +206,9 @@ type decryptResult struct {
 }
 
 func (b *backend) decryptWrite(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	items, batch, err := requestItems(d, "ciphertext", "context", "associated_data", "nonce", "reference")
+	items, batch, p, err := b.ciphertextItems(ctx, req, d)
 	if err != nil {
 		return nil, err
-	}
-	if !batch && items[0].get("ciphertext") == "" {
-		return nil, logical.InvalidRequest("missing ciphertext to decrypt")
-	}
-	if _, err := consistentContext(items); err != nil {
-		return nil, err
-	}
-	p, err := b.keys.get(ctx, req.Storage, str(d, "name"))
-	if err != nil || p == nil {
-		return nil, orNotFound(err)
 	}
 	results := make([]decryptResult, len(items))
 	var failed failures
@@ -261,6 +251,26 @@ func decryptItem(p *keyPolicy, it batchItem) ([]byte, error) {
 	return p.decrypt(context, aad, it.get("ciphertext"))
 }
 
+// ciphertextItems reads the ciphertext items of a decrypt or rewrap and
+// the key they name.
+func (b *backend) ciphertextItems(ctx context.Context, req *logical.Request, d *logical.FieldData) ([]batchItem, bool, *keyPolicy, error) {
+	items, batch, err := requestItems(d, "ciphertext", "context", "associated_data", "nonce", "reference")
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if !batch && items[0].get("ciphertext") == "" {
+		return nil, false, nil, logical.InvalidRequest("missing ciphertext to decrypt")
+	}
+	if _, err := consistentContext(items); err != nil {
+		return nil, false, nil, err
+	}
+	p, err := b.keys.get(ctx, req.Storage, str(d, "name"))
+	if err != nil || p == nil {
+		return nil, false, nil, orNotFound(err)
+	}
+	return items, batch, p, nil
+}
+
 // orNotFound returns err, or Vault's key-not-found error when err is nil.
 func orNotFound(err error) error {
 	if err != nil {
@@ -270,19 +280,9 @@ func orNotFound(err error) error {
 }
 
 func (b *backend) rewrapWrite(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	items, batch, err := requestItems(d, "ciphertext", "context", "associated_data", "nonce", "reference")
+	items, batch, p, err := b.ciphertextItems(ctx, req, d)
 	if err != nil {
 		return nil, err
-	}
-	if !batch && items[0].get("ciphertext") == "" {
-		return nil, logical.InvalidRequest("missing ciphertext to decrypt")
-	}
-	if _, err := consistentContext(items); err != nil {
-		return nil, err
-	}
-	p, err := b.keys.get(ctx, req.Storage, str(d, "name"))
-	if err != nil || p == nil {
-		return nil, orNotFound(err)
 	}
 	results := make([]encryptResult, len(items))
 	for i, it := range items {
