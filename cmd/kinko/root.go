@@ -66,6 +66,8 @@ Exit codes: 0 success, 1 local or usage error, 2 error from the server.`,
 		newExecFileCmd(c),
 		newTransitCmd(c),
 		newSSHCmd(c),
+		newScanCmd(c),
+		newPKICmd(c),
 	)
 	return root
 }

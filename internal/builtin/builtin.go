@@ -13,6 +13,7 @@ import (
 	"github.com/kinko-dev/kinko/internal/secrets/cubbyhole"
 	"github.com/kinko-dev/kinko/internal/secrets/database"
 	"github.com/kinko-dev/kinko/internal/secrets/kv"
+	"github.com/kinko-dev/kinko/internal/secrets/pki"
 	"github.com/kinko-dev/kinko/internal/secrets/ssh"
 	"github.com/kinko-dev/kinko/internal/secrets/transit"
 )
@@ -24,6 +25,7 @@ func LogicalBackends() map[string]logical.Factory {
 		{"cubbyhole", cubbyhole.Factory},
 		{"database", database.Factory},
 		{"aws-sm", awssm.Factory},
+		{"pki", pki.Factory},
 		{"ssh", ssh.Factory},
 		{"transit", transit.Factory},
 	})

@@ -13,6 +13,11 @@ import (
 	"github.com/kinko-dev/kinko/internal/logical"
 )
 
+// rawBodyTypes are the request media types whose body is handed to the
+// engine as bytes (logical.HTTPRawBodyKey) instead of decoded as JSON:
+// binary protocols such as an OCSP request.
+var rawBodyTypes = map[string]bool{"application/ocsp-request": true}
+
 // DefaultMaxRequestSize bounds request bodies (Vault's default: 32 MiB).
 const DefaultMaxRequestSize = 32 << 20
 
@@ -25,10 +30,16 @@ func apiPath(raw string) (string, error) {
 	if p == "" {
 		return "", logical.Errorf(logical.ErrUnsupportedPath, "missing path after /v1/")
 	}
-	if strings.Contains(p, "//") || strings.HasPrefix(p, "/") {
+	check := p
+	if i := strings.Index(p, "/ocsp/"); i > 0 {
+		// An OCSP GET carries a base64 request as the rest of the path,
+		// which may hold "//": only the part before it is checked.
+		check = p[:i+len("/ocsp")]
+	}
+	if strings.Contains(check, "//") || strings.HasPrefix(check, "/") {
 		return "", logical.InvalidRequest("invalid path %q: empty segment", p)
 	}
-	for _, seg := range strings.Split(p, "/") {
+	for _, seg := range strings.Split(check, "/") {
 		if seg == "." || seg == ".." {
 			return "", logical.InvalidRequest("invalid path %q: relative segment", p)
 		}
@@ -163,8 +174,10 @@ func decodeRequest(r *http.Request, limit int64) (*logical.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := decodeBody(body)
-	if err != nil {
+	var data map[string]any
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); rawBodyTypes[ct] {
+		data = map[string]any{logical.HTTPRawBodyKey: body}
+	} else if data, err = decodeBody(body); err != nil {
 		return nil, err
 	}
 	if op == logical.ReadOperation || op == logical.ListOperation || op == logical.DeleteOperation {

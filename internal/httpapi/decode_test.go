@@ -19,6 +19,9 @@ func TestDecodeRequest(t *testing.T) {
 		wantErr                        error
 	}{
 		{"get", "GET", "/v1/secret/data/a", "", "", logical.ReadOperation, "secret/data/a", nil},
+		{"ocsp get with // in its base64", "GET", "/v1/pki/ocsp/MEow//ab+c==", "", "", logical.ReadOperation, "pki/ocsp/MEow//ab+c==", nil},
+		{"empty segment", "GET", "/v1/secret//a", "", "", "", "", logical.ErrInvalidRequest},
+		{"empty segment before ocsp", "GET", "/v1/pki//ocsp/MEow", "", "", "", "", logical.ErrInvalidRequest},
 		{"get list", "GET", "/v1/secret/metadata?list=true", "", "", logical.ListOperation, "secret/metadata/", nil},
 		{"LIST method", "LIST", "/v1/secret/metadata/", "", "", logical.ListOperation, "secret/metadata/", nil},
 		{"post", "POST", "/v1/secret/data/a", `{"data":{"k":"v"}}`, "", logical.UpdateOperation, "secret/data/a", nil},
@@ -121,4 +124,17 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("accepted malformed request: %+v", req)
 		}
 	})
+}
+
+func TestDecodeRawBody(t *testing.T) {
+	body := []byte{0x30, 0x82, 0x00, 0x7b, '{'}
+	r := httptest.NewRequest("POST", "/v1/pki/ocsp", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/ocsp-request")
+	req, err := decodeRequest(r, DefaultMaxRequestSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := req.Data[logical.HTTPRawBodyKey].([]byte); !ok || !bytes.Equal(got, body) || len(req.Data) != 1 {
+		t.Fatalf("data %v", req.Data)
+	}
 }

@@ -71,6 +71,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.limiter != nil && !h.limiter.Allow(r.RemoteAddr) {
 		w.Header().Set("Retry-After", "1")
 		writeError(sw, http.StatusTooManyRequests, "rate limit exceeded: slow down and retry")
+	} else if strings.HasPrefix(r.URL.Path, "/v1/") && strings.Contains(r.URL.Path, "//") {
+		// ServeMux would redirect to the cleaned path; apiPath answers
+		// instead (an OCSP GET's base64 may hold "//").
+		h.handleLogical(sw, r)
 	} else {
 		h.mux.ServeHTTP(sw, r)
 	}

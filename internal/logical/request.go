@@ -122,3 +122,8 @@ type Initializer interface {
 type Cleaner interface {
 	Cleanup(ctx context.Context)
 }
+
+// HTTPRawBodyKey is the request data key under which the HTTP layer hands
+// an engine the undecoded body of a request whose media type is binary
+// (application/ocsp-request), as a []byte.
+const HTTPRawBodyKey = "http_raw_body"
