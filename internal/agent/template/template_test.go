@@ -2,6 +2,7 @@ package template_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/url"
 	"os"
@@ -190,4 +191,37 @@ func (noSource) Read(context.Context, string, url.Values) (*api.Secret, error) {
 
 func (noSource) Write(context.Context, string, map[string]any) (*api.Secret, error) {
 	return nil, errors.New("no server")
+}
+
+// TestPKICertWithTheEngine issues through a real PKI mount: the rendered
+// certificate and key form a pair, and a second render reuses them.
+func TestPKICertWithTheEngine(t *testing.T) {
+	e := newEnv(t)
+	if err := e.admin.Sys().Mount("pki", &vault.MountInput{Type: "pki"}); err != nil {
+		t.Fatal(err)
+	}
+	for path, data := range map[string]map[string]any{
+		"pki/root/generate/internal": {"common_name": "Agent Test Root", "key_type": "ec"},
+		"pki/roles/web":              {"allowed_domains": "example.com", "allow_subdomains": true, "key_type": "ec", "ttl": "1h"},
+	} {
+		if _, err := e.admin.Logical().Write(path, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmpl, err := template.Parse("tls", `{{ with pkiCert "pki/issue/web" "common_name=www.example.com" }}{{ .Cert }}
+{{ .Key }}{{ end }}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := tmpl.Render(context.Background(), e.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tls.X509KeyPair(first, first); err != nil {
+		t.Fatalf("the rendered certificate and key are not a pair: %v\n%q", err, first)
+	}
+	second, err := tmpl.Render(context.Background(), e.src)
+	if err != nil || string(second) != string(first) {
+		t.Fatalf("second render issued anew (%v)", err)
+	}
 }
