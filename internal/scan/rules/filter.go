@@ -201,15 +201,18 @@ func hashContext(line []byte) bool {
 	return false
 }
 
-// alphabetRun reports a value holding a run of the alphabet or of the
-// digits in order: a character set ("ABCDEF…xyz0123456789+/"), not a key.
+// alphabetRun reports a value holding two of: a run of the upper-case
+// alphabet, of the lower-case one, of the digits, in order: a character
+// set ("ABCDEF…xyz0123456789+/"), not a key. (One run alone is common in
+// made-up keys, which are still keys.)
 func alphabetRun(v []byte) bool {
+	n := 0
 	for _, run := range []string{"abcdefgh", "ABCDEFGH", "01234567"} {
 		if bytes.Contains(v, []byte(run)) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n >= 2
 }
 
 // identLike reports a camel-case identifier ("InvalidNextTokenException",
