@@ -25,7 +25,8 @@ import (
 // TestAgentProcess runs `kinko agent` as an operating-system process of its
 // own, as it is deployed, against a real server: AppRole login, token sink,
 // the caching proxy, the AWS Secrets Manager endpoint, a template that is
-// re-rendered when the secret rotates, and a clean exit on SIGTERM.
+// re-rendered when the secret rotates, cached reads served while the
+// server is down, and a clean exit on SIGTERM.
 func TestAgentProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -160,6 +161,22 @@ template_config { static_secret_render_interval = "1s" }
 			t.Fatalf("the proxy still serves the old secret: %s", body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// the server stops: the agent serves what it has cached
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	srv.Close(ctx)
+	cancel()
+	req, _ := http.NewRequest("GET", "http://"+proxyAddr+"/v1/secret/data/app", nil)
+	req.Header.Set("X-Kinko-Agent-Token", agentTok)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "HIT" || !strings.Contains(string(b), `"second"`) {
+		t.Fatalf("with the server down: %d %s %s", resp.StatusCode, resp.Header.Get("X-Cache"), b)
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
