@@ -151,11 +151,12 @@ func genericValue(line []byte, i int) (start, end int) {
 	return i, k
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' }
+// isBlank is RE2's \s on one line (which leaves out \v).
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\f' }
 
 var (
 	bareClass  = classOf("A-Z", "a-z", "0-9", "+/=_!@%^&*~.?-")
-	terminator = classOf(" \t\r\v\f;,)}]")
+	terminator = classOf(" \t\r\f;,)}]")
 )
 
 // gateWords are genericWords spelled out, lower case.
