@@ -5,13 +5,13 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kinko-dev/kinko/api"
+	"github.com/kinko-dev/kinko/internal/atomicfile"
 )
 
 // newPKICmd builds "kinko pki": helpers for the PKI secrets engine.
@@ -151,39 +151,11 @@ func (i *issuedFiles) write(prefix string) ([3]string, error) {
 	contents := [3]string{i.cert, i.key, i.chain}
 	modes := [3]os.FileMode{0o644, 0o600, 0o644}
 	for n := range paths {
-		if err := writePKIFile(paths[n], []byte(strings.TrimSpace(contents[n])+"\n"), modes[n]); err != nil {
+		if err := atomicfile.Write(paths[n], []byte(strings.TrimSpace(contents[n])+"\n"), modes[n]); err != nil {
 			return paths, err
 		}
 	}
 	return paths, nil
-}
-
-// writePKIFile writes a file through a temporary file in the same
-// directory, created with mode, synced and renamed over the target, so a
-// private key is never readable by others, not even briefly.
-func writePKIFile(path string, b []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // fileNameFor turns a common name into a safe file name prefix.

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kinko-dev/kinko/api"
+	"github.com/kinko-dev/kinko/internal/atomicfile"
 	"github.com/kinko-dev/kinko/internal/scan"
 	"github.com/kinko-dev/kinko/internal/scan/refs"
 	"github.com/kinko-dev/kinko/internal/scan/sarif"
@@ -533,7 +534,7 @@ func (c *cli) installHook(ctx context.Context, dir string, force bool) error {
 	if err := os.MkdirAll(hooks, 0o755); err != nil {
 		return fail(scanError, "Error: %s", err)
 	}
-	if err := scan.WriteFileAtomic(path, []byte(hookScript), 0o755); err != nil {
+	if err := atomicfile.Write(path, []byte(hookScript), 0o755); err != nil {
 		return fail(scanError, "Error writing the hook: %s", err)
 	}
 	c.warn("Installed the pre-commit hook at " + path)

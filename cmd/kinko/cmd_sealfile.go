@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kinko-dev/kinko/internal/atomicfile"
 	"github.com/kinko-dev/kinko/internal/sealfile"
 )
 
@@ -151,7 +152,7 @@ input (give -format).` + "\n" + sealFileIdentityHelp + "\n" + sealFileFormatHelp
 			}
 			defer o.Close()
 			if out != "" {
-				return writeFileAtomic(out, o.Plaintext(), 0o600)
+				return atomicfile.Write(out, o.Plaintext(), 0o600)
 			}
 			_, err = c.stdout.Write(o.Plaintext())
 			return err
@@ -350,34 +351,5 @@ func writeFileKeepMode(path string, data []byte) error {
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}
-	return writeFileAtomic(path, data, perm)
-}
-
-// writeFileAtomic writes data to a temporary file beside path with perm,
-// syncs it and renames it over path: readers see the old or the new file,
-// never a part.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fail(exitLocal, "Error writing %s: %s", path, unwrapPathErr(err))
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	err = f.Chmod(perm)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return fail(exitLocal, "Error writing %s: %s", path, unwrapPathErr(err))
-	}
-	return nil
+	return atomicfile.Write(path, data, perm)
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/kinko-dev/kinko/internal/atomicfile"
 )
 
 // maxPublicKeyFile bounds the public key file the sign command reads.
@@ -116,7 +118,7 @@ func (c *cli) sshSign(cmd *cobra.Command, f *sshSignFlags, role, keyFile string)
 	if err != nil {
 		return fail(exitAPI, "Error: %s returned no usable certificate: %s", path, err)
 	}
-	if err := writeCertFile(out, []byte(signed)); err != nil {
+	if err := atomicfile.Write(out, []byte(signed), 0o644); err != nil {
 		return fail(exitLocal, "Error writing the certificate: %s", err)
 	}
 	return c.printCertificate(out, cert)
@@ -179,30 +181,6 @@ func parseCertificate(line string) (*ssh.Certificate, error) {
 		return nil, errors.New("signed_key is not a certificate")
 	}
 	return cert, nil
-}
-
-// writeCertFile writes a certificate (mode 0644) to a temporary file beside
-// name and renames it into place, so a reader never sees half of one.
-func writeCertFile(name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	err = tmp.Chmod(0o644)
-	if err == nil {
-		_, err = tmp.Write(data)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }
 
 // printCertificate reports where the certificate went and what it says.

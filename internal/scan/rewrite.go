@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kinko-dev/kinko/internal/atomicfile"
 )
 
 // ErrChanged is returned when a file no longer holds a secret where the
@@ -197,7 +199,7 @@ func (e *FileEdit) Apply() error {
 	if !bytes.Equal(cur, e.old) {
 		return fmt.Errorf("%s: %w", e.Path, ErrChanged)
 	}
-	return WriteFileAtomic(e.Path, e.new, e.mode)
+	return atomicfile.Write(e.Path, e.new, e.mode)
 }
 
 // Preview writes the edit as a unified diff with no context lines; the

@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"github.com/kinko-dev/kinko/api"
-	"github.com/kinko-dev/kinko/internal/agent/template"
+	"github.com/kinko-dev/kinko/internal/atomicfile"
 )
 
 // FileSink is a file the token is written to after every login.
@@ -47,7 +47,7 @@ func (s *FileSink) Write(token string) error {
 	if mode == 0 {
 		mode = DefaultSinkMode
 	}
-	return template.WriteAtomic(s.Path, []byte(token), mode, -1, -1)
+	return atomicfile.Write(s.Path, []byte(token), mode)
 }
 
 // Config configures a Manager.

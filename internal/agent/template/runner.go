@@ -9,10 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/kinko-dev/kinko/internal/atomicfile"
 )
 
 // FileConfig is one rendered file (Vault Agent's template block).
@@ -116,7 +117,7 @@ func (f *File) Render(ctx context.Context, src Source) (bool, error) {
 			return false, nil
 		}
 	}
-	if err := WriteAtomic(f.cfg.Destination, out, f.cfg.Perms, f.uid, f.gid); err != nil {
+	if err := atomicfile.WriteOwned(f.cfg.Destination, out, f.cfg.Perms, f.uid, f.gid); err != nil {
 		return false, err
 	}
 	if len(f.cfg.Command) > 0 {
@@ -125,49 +126,6 @@ func (f *File) Render(ctx context.Context, src Source) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// WriteAtomic replaces path with data: a temporary file in the same
-// folder, written, chmod'ed (and chown'ed when uid or gid is not -1),
-// fsynced, renamed over path, then the folder fsynced. Readers see the
-// old content or the new, never a part.
-func WriteAtomic(path string, data []byte, perm os.FileMode, uid, gid int) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if uid != -1 || gid != -1 {
-		if err = tmp.Chown(uid, gid); err != nil {
-			return err
-		}
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 func runCommand(ctx context.Context, argv []string, timeout time.Duration) error {
