@@ -1,6 +1,9 @@
 package rules
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // Gates are cheap checks a line must pass before a generic rule's
 // regular expression runs on it: most lines holding a keyword such as
@@ -136,7 +139,7 @@ func genericValue(line []byte, i int) (start, end int) {
 			k++
 		}
 		closed := k < len(line) && (line[k] == q || (q == '"' && line[k] == '\\' && k+1 < len(line) && line[k+1] == '"'))
-		if !closed || k-(i+1) < 8 {
+		if !closed || utf8.RuneCount(line[i+1:k]) < 8 { // {8,} counts runes, as the regex does
 			return -1, -1
 		}
 		return i + 1, k
